@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TopicsConfig(AppConfig):
+    name = "topics"
+    verbose_name = "Knowledge base"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,457 @@
+"""Import a MkDocs project (mkdocs.yml nav + docs/) and its commit history.
+
+The nav gives sections (top-level groups), top-level pages, nested groups
+(a group's index.md becomes the parent topic of the group's other pages),
+titles and order. Bodies are stored as written, so relative links keep
+working through the renderer's link resolution and an export gives the
+files back. Re-running the import updates in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import Resolver404, resolve
+from django.utils.text import slugify
+
+from topics.markdown import MarkdownError, check_renderable
+from topics.models import IMPORTED_MEDIA_DIR, Image, Revision, Section, Topic, source_path_urls
+from topics.services.content import save_topic
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+HOME_SLUG = "home"
+SECTION_ORDER_STEP = 10
+NUMBERED_SECTION_SLUGS = {"key-issues"}
+_ATX_H1 = re.compile(r"^#\s+(?P<title>.+?)\s*#*\s*$")
+_SETEXT_H1 = re.compile(r"^=+\s*$")
+
+
+class ImportFailed(Exception):
+    """The project cannot be imported at all (for example: no mkdocs.yml)."""
+
+
+@dataclass
+class NavPage:
+    path: str
+    title: str | None = None
+    group_title: str | None = None
+    children: list[NavPage] = field(default_factory=list)
+
+
+@dataclass
+class NavSection:
+    title: str
+    pages: list[NavPage] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the summary and for tests."""
+
+    pages_created: int = 0
+    pages_updated: int = 0
+    pages_unchanged: int = 0
+    sections: int = 0
+    images: int = 0
+    references: int = 0
+    revisions_created: int = 0
+    problems: list[str] = field(default_factory=list)
+    collisions: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return self.pages_created + self.pages_updated + self.pages_unchanged
+
+
+class _IgnoreUnknownTagsLoader(yaml.SafeLoader):
+    """mkdocs.yml may hold `!ENV` or `!!python/name:` tags; they do not matter here."""
+
+
+_IgnoreUnknownTagsLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def split_title(markdown_text: str) -> tuple[str | None, str]:
+    """Take a leading level-1 heading off a page: (title or None, rest of the body)."""
+    lines = markdown_text.splitlines()
+    index = 0
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    if index >= len(lines):
+        return None, markdown_text
+    title: str | None = None
+    if match := _ATX_H1.match(lines[index]):
+        title, rest = match.group("title"), lines[index + 1 :]
+    elif index + 1 < len(lines) and lines[index].strip() and _SETEXT_H1.match(lines[index + 1]):
+        title, rest = lines[index].strip(), lines[index + 2 :]
+    if title is None:
+        return None, markdown_text
+    while rest and not rest[0].strip():
+        rest = rest[1:]
+    body = "\n".join(rest)
+    if markdown_text.endswith("\n") and body:
+        body += "\n"
+    return title, body
+
+
+def slug_for(source_path: str) -> str:
+    """`key-issues/simd_support.md` -> `simd-support`; an index.md takes its folder's name."""
+    folder, name = posixpath.split(source_path.removesuffix(".md"))
+    if name == "index":
+        name = posixpath.basename(folder) or HOME_SLUG
+    return slugify(name.replace("_", "-")) or "page"
+
+
+def parse_nav(nav: Any, problems: list[str]) -> list[NavSection | NavPage]:
+    """Turn mkdocs.yml's nav into sections and top-level pages, in order."""
+    entries: list[NavSection | NavPage] = []
+    for item in nav or []:
+        title, value = _nav_item(item)
+        if isinstance(value, list):
+            entries.append(NavSection(title=title or "Untitled", pages=_parse_pages(value, problems)))
+        elif isinstance(value, str) and value.endswith(".md"):
+            entries.append(NavPage(path=value, title=title))
+        else:
+            problems.append(f"nav: skipped entry {item!r} (not a Markdown page or a group)")
+    return entries
+
+
+def _nav_item(item: Any) -> tuple[str | None, Any]:
+    if isinstance(item, dict) and len(item) == 1:
+        ((title, value),) = item.items()
+        return str(title), value
+    return None, item
+
+
+def _parse_pages(items: list[Any], problems: list[str]) -> list[NavPage]:
+    pages: list[NavPage] = []
+    for item in items:
+        title, value = _nav_item(item)
+        if isinstance(value, list):
+            children = _parse_pages(value, problems)
+            if children and children[0].path.endswith("index.md") and not children[0].children:
+                group = children[0]
+                group.group_title, group.children = title, children[1:]
+                pages.append(group)
+            else:
+                problems.append(
+                    f"nav: group {title!r} has no index.md first; its pages are listed directly"
+                )
+                pages.extend(children)
+        elif isinstance(value, str) and value.endswith(".md"):
+            pages.append(NavPage(path=value, title=title))
+        else:
+            problems.append(f"nav: skipped entry {item!r} (not a Markdown page)")
+    return pages
+
+
+def _nav_from_files(docs: Path) -> list[NavSection | NavPage]:
+    """Without a nav, MkDocs lists files alphabetically with folders as groups."""
+    entries: list[NavSection | NavPage] = []
+    files = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
+    sections: dict[str, NavSection] = {}
+    for path in files:
+        top = path.split("/", 1)[0] if "/" in path else None
+        if top is None:
+            entries.append(NavPage(path=path))
+            continue
+        if top not in sections:
+            sections[top] = NavSection(title=top.replace("-", " ").replace("_", " ").capitalize())
+            entries.append(sections[top])
+        sections[top].pages.append(NavPage(path=path))
+    return entries
+
+
+class MkDocsImporter:
+    """Import one MkDocs project directory into the database."""
+
+    def __init__(self, directory: Path, *, progress: Callable[[str], None] | None = None) -> None:
+        self.directory = Path(directory)
+        self.progress = progress or (lambda message: None)
+        self.report = ImportReport()
+
+    def run(self, *, history: Path | None = None) -> ImportReport:
+        config = self._load_config()
+        self.docs = self.directory / str(config.get("docs_dir") or "docs")
+        if not self.docs.is_dir():
+            raise ImportFailed(f"{self.docs}: docs folder not found")
+        nav_config = config.get("nav")
+        if nav_config:
+            nav = parse_nav(nav_config, self.report.problems)
+        else:
+            self.progress("mkdocs.yml has no nav: importing every page in docs/ in name order")
+            nav = _nav_from_files(self.docs)
+        history_commits = self._load_history(history) if history else None
+
+        with transaction.atomic():
+            self._import_images()
+            topics = self._import_nav(nav)
+            self._render(topics)
+            if history_commits is not None:
+                self._import_history(history_commits, topics)
+            self._record_current_text(topics)
+        self._check_collisions(topics)
+        return self.report
+
+    # --- reading ----------------------------------------------------------
+
+    def _load_config(self) -> dict[str, Any]:
+        path = self.directory / "mkdocs.yml"
+        if not path.is_file():
+            raise ImportFailed(f"{path}: mkdocs.yml not found (is this a MkDocs project?)")
+        try:
+            config = yaml.load(path.read_text(encoding="utf-8"), Loader=_IgnoreUnknownTagsLoader)  # noqa: S506
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ImportFailed(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(config, dict):
+            raise ImportFailed(f"{path}: expected a mapping of settings")
+        return config
+
+    def _load_history(self, path: Path) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            commits = data["commits"] if isinstance(data, dict) else data
+            if not isinstance(commits, list):
+                raise TypeError("'commits' is not a list")
+        except FileNotFoundError as exc:
+            raise ImportFailed(f"{path}: history file not found") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ImportFailed(f"{path}: not a history file ({exc})") from exc
+        return commits
+
+    def _read_page(self, source_path: str) -> str | None:
+        file = self.docs / source_path
+        try:
+            return file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.report.problems.append(f"{file}: listed in the nav but the file is missing")
+        except UnicodeDecodeError:
+            self.report.problems.append(f"{file}: not UTF-8 text; skipped")
+        return None
+
+    # --- writing ----------------------------------------------------------
+
+    def _import_images(self) -> None:
+        for file in sorted(self.docs.rglob("*")):
+            if file.suffix.lower() not in IMAGE_SUFFIXES or not file.is_file():
+                continue
+            source_path = file.relative_to(self.docs).as_posix()
+            name = f"{IMPORTED_MEDIA_DIR}/{source_path}"
+            content = file.read_bytes()
+            if not (default_storage.exists(name) and _same_bytes(name, content)):
+                if default_storage.exists(name):
+                    default_storage.delete(name)
+                default_storage.save(name, ContentFile(content))
+            Image.objects.update_or_create(source_path=source_path, defaults={"file": name})
+            self.report.images += 1
+        self.progress(f"images: {self.report.images}")
+
+    def _import_nav(self, nav: list[NavSection | NavPage]) -> list[Topic]:
+        topics: list[Topic] = []
+        for position, entry in enumerate(nav, start=1):
+            order = position * SECTION_ORDER_STEP
+            if isinstance(entry, NavSection):
+                slug = slugify(entry.title)[:100] or f"section-{position}"
+                section, _ = Section.objects.update_or_create(
+                    slug=slug,
+                    defaults={"title": entry.title, "order": order},
+                    # Key issues are numbered on a new import; later a maintainer decides.
+                    create_defaults={
+                        "title": entry.title,
+                        "order": order,
+                        "numbered": slug in NUMBERED_SECTION_SLUGS,
+                    },
+                )
+                self.report.sections += 1
+                for page_order, page in enumerate(entry.pages, start=1):
+                    topics += self._import_page(page, section=section, parent=None, order=page_order)
+            else:
+                topics += self._import_page(entry, section=None, parent=None, order=order)
+        return topics
+
+    def _import_page(
+        self, page: NavPage, *, section: Section | None, parent: Topic | None, order: int
+    ) -> list[Topic]:
+        text = self._read_page(page.path)
+        if text is None:
+            return []
+        try:
+            check_renderable(text)
+        except MarkdownError as exc:
+            self.report.problems.append(f"{self.docs / page.path}: cannot be rendered: {exc}")
+            return []
+        h1, body = split_title(text)
+        title = (h1 or page.title or _title_from_path(page.path))[:200]
+        topic = Topic.objects.filter(source_path=page.path).first()
+        created = topic is None
+        if created:
+            topic = Topic(source_path=page.path, slug=self._free_slug(slug_for(page.path)))
+        values = {
+            "title": title,
+            "section": section,
+            "parent": parent,
+            "order": order,
+            "nav_title": (page.group_title or (page.title if page.title != title else "") or "")[:200],
+            "body": body,
+            "is_home": page.path == "index.md",
+            "status": Topic.Status.PUBLISHED,
+        }
+        changed = created or any(getattr(topic, key) != value for key, value in values.items())
+        for key, value in values.items():
+            setattr(topic, key, value)
+        topic._import_changed = changed
+        if created:
+            self.report.pages_created += 1
+        elif changed:
+            self.report.pages_updated += 1
+        else:
+            self.report.pages_unchanged += 1
+        topic.save()
+        self.progress(f"page: {page.path} -> /topics/{topic.slug}/")
+        topics = [topic]
+        for child_order, child in enumerate(page.children, start=1):
+            topics += self._import_page(child, section=section, parent=topic, order=child_order)
+        return topics
+
+    def _free_slug(self, slug: str) -> str:
+        candidate, number = slug, 2
+        while Topic.objects.filter(slug=candidate).exists():
+            candidate, number = f"{slug}-{number}", number + 1
+        if candidate != slug:
+            self.report.problems.append(
+                f"slug {slug!r} is taken by another topic; this page is at /topics/{candidate}/"
+            )
+        return candidate
+
+    def _render(self, topics: list[Topic]) -> None:
+        links = source_path_urls()
+        for topic in topics:
+            save_topic(topic=topic, links=links)
+        self.report.references = (
+            Topic.objects.filter(pk__in=[t.pk for t in topics])
+            .values("references")
+            .exclude(references=None)
+            .distinct()
+            .count()
+        )
+        self.progress(f"references: {self.report.references}")
+
+    def _import_history(self, commits: list[dict[str, Any]], topics: list[Topic]) -> None:
+        prefix = self.docs.name + "/"
+        by_path = {topic.source_path: topic for topic in topics}
+        known = set(
+            Revision.objects.filter(topic__in=topics)
+            .exclude(commit="")
+            .values_list("topic_id", "commit")
+        )
+        latest: dict[int, Revision | None] = {}
+        for number, commit in enumerate(commits, start=1):
+            try:
+                sha, author = str(commit["commit"]), str(commit.get("author") or "")
+                date = datetime.fromisoformat(commit["date"])
+                message = str(commit.get("message") or "").strip()
+                changes = commit.get("changes") or []
+            except (KeyError, TypeError, ValueError) as exc:
+                self.report.problems.append(f"history: commit #{number} is malformed ({exc})")
+                continue
+            for change in changes:
+                path = str(change.get("path") or "")
+                topic = by_path.get(path.removeprefix(prefix)) if path.startswith(prefix) else None
+                content = change.get("content")
+                if topic is None or content is None:
+                    continue
+                if (topic.pk, sha) in known:
+                    latest[topic.pk] = None
+                    continue
+                h1, body = split_title(content)
+                revision = Revision.objects.create(
+                    topic=topic,
+                    title=(h1 or topic.title)[:200],
+                    body=body,
+                    author_name=author[:200],
+                    created_at=date,
+                    message=message.splitlines()[0][:500] if message else "",
+                    commit=sha,
+                    status=Revision.Status.PUBLISHED,
+                    based_on=latest.get(topic.pk) or topic.revisions.order_by("-created_at").first(),
+                )
+                known.add((topic.pk, sha))
+                latest[topic.pk] = revision
+                self.report.revisions_created += 1
+        self._date_topics_from_revisions(topics)
+        self.progress(f"revisions from history: {self.report.revisions_created}")
+
+    def _date_topics_from_revisions(self, topics: list[Topic]) -> None:
+        for topic in topics:
+            dates = topic.revisions.exclude(commit="").order_by("created_at")
+            first, last = dates.first(), dates.last()
+            if first and (topic.created_at != first.created_at or topic.updated_at != last.created_at):
+                Topic.objects.filter(pk=topic.pk).update(
+                    created_at=first.created_at, updated_at=last.created_at
+                )
+
+    def _record_current_text(self, topics: list[Topic]) -> None:
+        """Store the imported text as a revision unless the latest one already has it."""
+        for topic in topics:
+            latest = topic.revisions.order_by("-created_at", "-id").first()
+            if latest and latest.body == topic.body and latest.title == topic.title:
+                continue
+            digest = hashlib.sha256(f"{topic.title}\n{topic.body}".encode()).hexdigest()[:16]
+            _, created = Revision.objects.get_or_create(
+                topic=topic,
+                commit=f"import-{digest}",
+                defaults={
+                    "title": topic.title,
+                    "body": topic.body,
+                    "author_name": "import",
+                    "message": f"Imported from {self.directory.name}",
+                    "status": Revision.Status.PUBLISHED,
+                    "based_on": latest,
+                },
+            )
+            if created:
+                self.report.revisions_created += 1
+                if getattr(topic, "_import_changed", False):
+                    Topic.objects.filter(pk=topic.pk).update(updated_at=topic.revisions.first().created_at)
+
+    def _check_collisions(self, topics: list[Topic]) -> None:
+        for topic in topics:
+            legacy = topic.legacy_path
+            if not legacy:
+                continue
+            try:
+                match = resolve(f"/{legacy}")
+            except Resolver404:
+                continue
+            if match.url_name != "legacy_page":
+                self.report.collisions.append(
+                    f"/{legacy} ({topic.source_path}) is also the address of this site's "
+                    f"{match.url_name.replace('_', ' ')} page, which keeps it; "
+                    f"the imported page is at {topic.get_absolute_url()}"
+                )
+
+
+def _same_bytes(name: str, content: bytes) -> bool:
+    with default_storage.open(name, "rb") as stored:
+        return stored.read() == content
+
+
+def _title_from_path(path: str) -> str:
+    return slug_for(path).replace("-", " ").capitalize()
+
+
+def guess_type(name: str) -> str:
+    """Content type of a stored file from its name."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

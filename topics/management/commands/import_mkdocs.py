@@ -1,0 +1,41 @@
+"""python manage.py import_mkdocs DIR [--history FILE]"""
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from topics.importers.mkdocs import ImportFailed, MkDocsImporter
+
+
+class Command(BaseCommand):
+    help = "Import a MkDocs project (mkdocs.yml nav + docs/) and optionally its commit history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", type=Path, help="folder holding mkdocs.yml")
+        parser.add_argument(
+            "--history", type=Path, help="JSON file of commits to store as revisions"
+        )
+
+    def handle(self, *args, directory: Path, history: Path | None, verbosity: int, **options):
+        started = time.perf_counter()
+        show = self.stdout.write if verbosity >= 1 else (lambda message: None)
+        importer = MkDocsImporter(directory, progress=lambda message: show(f"  {message}"))
+        try:
+            report = importer.run(history=history)
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        for problem in report.problems:
+            self.stderr.write(self.style.WARNING(f"problem: {problem}"))
+        for collision in report.collisions:
+            self.stderr.write(self.style.WARNING(f"URL collision: {collision}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {report.pages} pages ({report.pages_created} new, "
+                f"{report.pages_updated} updated, {report.pages_unchanged} unchanged) "
+                f"in {report.sections} sections, {report.images} images, "
+                f"{report.references} references, {report.revisions_created} new revisions, "
+                f"{len(report.problems)} problems, {len(report.collisions)} URL collisions "
+                f"in {time.perf_counter() - started:.1f} s."
+            )
+        )

@@ -1,0 +1,321 @@
+"""Tables of the knowledge base: sections, topics, references, images, revisions, tags."""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+from topics.markdown import Rendered, render
+from topics.tagging import normalise_tag
+
+SLUG_HELP = _("Lower-case letters, digits and hyphens; part of the page's address.")
+
+
+class Section(models.Model):
+    """A group of topics in the navigation (for example "Key issues")."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, help_text=SLUG_HELP)
+    order = models.PositiveIntegerField(
+        default=0, help_text=_("Position among sections and top-level pages.")
+    )
+    description = models.TextField(blank=True)
+    numbered = models.BooleanField(
+        default=False, help_text=_("Number this section's topics (as the key issues are).")
+    )
+    topic_template = models.TextField(
+        blank=True, help_text=_("Markdown that a proposal of a new topic in this section starts from.")
+    )
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("section_detail", kwargs={"slug": self.slug})
+
+
+class Tag(TagBase):
+    """A tag; names are stored normalised and unique whatever their case."""
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def save(self, *args, **kwargs):
+        self.name = normalise_tag(self.name)
+        return super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("tag_detail", kwargs={"slug": self.slug})
+
+
+class TaggedTopic(TaggedItemBase):
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_topics")
+    content_object = models.ForeignKey("Topic", on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="tagged_topic_unique")
+        ]
+
+
+class TopicQuerySet(models.QuerySet):
+    def published(self) -> TopicQuerySet:
+        return self.filter(status=Topic.Status.PUBLISHED)
+
+    def in_nav_order(self) -> TopicQuerySet:
+        return self.order_by("section__order", "order", "title")
+
+    def for_nav(self) -> TopicQuerySet:
+        """Just what the navigation needs, for every topic in one query."""
+        return self.select_related("section").only(
+            "title", "slug", "nav_title", "summary", "order", "parent_id", "section_id", "is_home",
+            "section__title", "section__slug", "section__order", "section__numbered",
+        )  # fmt: skip
+
+    def for_list(self) -> TopicQuerySet:
+        """Topics shown as a list with their section and tags, in a fixed number of queries."""
+        return self.select_related("section").prefetch_related("tags").defer(
+            "body", "body_html", "toc_html", "plain_text", "search_vector"
+        )
+
+
+class Topic(models.Model):
+    """A long-form article: the published text of a subject the community curates."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, help_text=SLUG_HELP)
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.PROTECT, related_name="topics",
+        help_text=_("Empty for a top-level page."),
+    )  # fmt: skip
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        help_text=_("For a sub-page: the topic it belongs under."),
+    )  # fmt: skip
+    order = models.PositiveIntegerField(default=0)
+    nav_title = models.CharField(
+        max_length=200, blank=True, help_text=_("Shorter title for the navigation, if any.")
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
+    is_home = models.BooleanField(
+        default=False, help_text=_("Show this topic as the introduction on the home page.")
+    )
+    summary = models.TextField(blank=True, validators=[MaxLengthValidator(1000)])
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    toc_html = models.TextField(blank=True, editable=False)
+    plain_text = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+    source_path = models.CharField(
+        max_length=300, null=True, blank=True, unique=True, editable=False,
+        help_text=_("Path of the Markdown file this topic was imported from (docs/…)."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    references = models.ManyToManyField(
+        "Reference", through="Citation", related_name="topics", blank=True
+    )
+    tags = TaggableManager(through=TaggedTopic, blank=True)
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section__order", "order", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_home"], condition=Q(is_home=True), name="topic_single_home"
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="topic_not_own_parent"),
+        ]
+        indexes = [models.Index(fields=["status", "section", "order"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("topic_detail", kwargs={"slug": self.slug})
+
+    @property
+    def legacy_path(self) -> str | None:
+        """The MkDocs URL path this topic was served at before import, if any."""
+        return legacy_path_for(self.source_path) if self.source_path else None
+
+    def render(self, links: dict[str, str] | None = None) -> Rendered:
+        """Render the body, resolving relative links as MkDocs would."""
+        return render(self.body, resolve_link=self._link_resolver(links))
+
+    def _link_resolver(self, links: dict[str, str] | None):
+        base = posixpath.dirname(self.source_path or "")
+
+        def resolve(url: str) -> str | None:
+            path, _, fragment = url.partition("#")
+            path = path.partition("?")[0]
+            if not path:
+                return None
+            target = posixpath.normpath(posixpath.join(base, path))
+            if target.startswith("../"):
+                return None
+            suffix = f"#{fragment}" if fragment else ""
+            if target.endswith(".md"):
+                mapping = links if links is not None else source_path_urls()
+                found = mapping.get(target)
+                return f"{found}{suffix}" if found else None
+            return f"{settings.MEDIA_URL}{IMPORTED_MEDIA_DIR}/{target}{suffix}"
+
+        return resolve
+
+
+def legacy_path_for(source_path: str) -> str:
+    """MkDocs' directory URL for a docs/ file: "a/b.md" -> "a/b/", "a/index.md" -> "a/"."""
+    stem = source_path.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        stem = stem.removesuffix("index").rstrip("/")
+    return f"{stem}/" if stem else ""
+
+
+def source_path_urls() -> dict[str, str]:
+    """Map each imported file path to its topic's URL (one query)."""
+    rows = Topic.objects.exclude(source_path=None).values_list("source_path", "slug")
+    return {path: reverse("topic_detail", kwargs={"slug": slug}) for path, slug in rows}
+
+
+IMPORTED_MEDIA_DIR = "kb"
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def with_citing_topics(self) -> ReferenceQuerySet:
+        citing = Topic.objects.published().only("title", "slug").order_by("title")
+        return self.prefetch_related(Prefetch("topics", queryset=citing, to_attr="citing_topics"))
+
+    def cited(self) -> ReferenceQuerySet:
+        return self.filter(topics__status=Topic.Status.PUBLISHED).distinct()
+
+
+class Reference(models.Model):
+    """A source cited by topics: one row per distinct URL."""
+
+    class Kind(models.TextChoices):
+        PEP = "pep", _("PEP")
+        ISSUE = "issue", _("Issue or pull request")
+        FORUM = "forum", _("Forum thread")
+        BLOG = "blog", _("Blog post")
+        TALK = "talk", _("Talk")
+        DOCS = "docs", _("Documentation")
+        PAPER = "paper", _("Paper")
+        OTHER = "other", _("Other")
+
+    url = models.URLField(max_length=1000, unique=True)
+    title = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Citation(models.Model):
+    """A topic citing a reference (the link text it used)."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="citations")
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citations")
+    text = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "reference"], name="citation_unique")
+        ]
+
+
+class Image(models.Model):
+    """An image shown in topics: imported with a site, or uploaded through the editor."""
+
+    file = models.ImageField(upload_to="uploads/", max_length=300)
+    source_path = models.CharField(
+        max_length=300, null=True, blank=True, unique=True,
+        help_text=_("Path in the imported docs/ folder, if imported."),
+    )  # fmt: skip
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.source_path or self.file.name
+
+
+class Revision(models.Model):
+    """One stored version of a topic's text, with who wrote it, when and why."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Pending review")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    tags = models.CharField(max_length=1000, blank=True, help_text=_("Comma-separated tags."))
+    status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="revisions",
+    )  # fmt: skip
+    author_name = models.CharField(
+        max_length=200, blank=True, help_text=_("For imported history: the original author.")
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    message = models.CharField(max_length=500, blank=True)
+    commit = models.CharField(max_length=64, blank=True, help_text=_("Imported commit id."))
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "commit"], condition=~Q(commit=""), name="revision_commit_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def author_display(self) -> str:
+        if self.author_id:
+            return self.author.get_full_name() or self.author.get_username()
+        return self.author_name or _("unknown")

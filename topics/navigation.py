@@ -1,0 +1,98 @@
+"""The site's navigation tree, built from one query over published topics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from topics.models import Section, Topic
+
+
+@dataclass
+class NavNode:
+    """A topic in the navigation, with its sub-pages."""
+
+    topic: Topic
+    number: str = ""
+    children: list[NavNode] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.topic.nav_title or self.topic.title
+
+
+@dataclass
+class NavEntry:
+    """A top-level entry: a section with its topics, or a page of its own."""
+
+    section: Section | None
+    nodes: list[NavNode]
+    order: int
+
+
+def build_nav(topics: Iterable[Topic]) -> list[NavEntry]:
+    """Arrange topics (with `section` loaded) into ordered sections and top-level pages."""
+    children: dict[int | None, list[Topic]] = defaultdict(list)
+    for topic in topics:
+        children[topic.parent_id].append(topic)
+
+    def nodes_for(parent_id: int | None, members: list[Topic], numbered: bool) -> list[NavNode]:
+        nodes = []
+        for position, topic in enumerate(sorted(members, key=_topic_key), start=1):
+            kids = children.get(topic.pk, [])
+            nodes.append(
+                NavNode(
+                    topic=topic,
+                    number=str(position) if numbered else "",
+                    children=nodes_for(topic.pk, kids, numbered=False),
+                )
+            )
+        return nodes
+
+    by_section: dict[int | None, list[Topic]] = defaultdict(list)
+    sections: dict[int, Section] = {}
+    for topic in children.get(None, []):
+        by_section[topic.section_id].append(topic)
+        if topic.section_id:
+            sections[topic.section_id] = topic.section
+    entries = [
+        NavEntry(section=None, nodes=nodes_for(None, [topic], False), order=topic.order)
+        for topic in by_section.get(None, [])
+    ]
+    for section_id, members in by_section.items():
+        if section_id is None:
+            continue
+        section = sections[section_id]
+        entries.append(
+            NavEntry(
+                section=section,
+                nodes=nodes_for(None, members, section.numbered),
+                order=section.order,
+            )
+        )
+    entries.sort(key=lambda entry: (entry.order, entry.section is not None))
+    return entries
+
+
+def _topic_key(topic: Topic) -> tuple[int, str]:
+    return (topic.order, topic.title.lower())
+
+
+def flatten(entries: list[NavEntry]) -> list[NavNode]:
+    """Every node in reading order (for previous / next links)."""
+    flat: list[NavNode] = []
+
+    def walk(nodes: list[NavNode]) -> None:
+        for node in nodes:
+            flat.append(node)
+            walk(node.children)
+
+    for entry in entries:
+        walk(entry.nodes)
+    return flat
+
+
+def published_nav() -> list[NavEntry]:
+    """The navigation of the published site."""
+    return build_nav(Topic.objects.published().for_nav())

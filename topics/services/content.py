@@ -1,0 +1,65 @@
+"""Writing a topic's content: render, cite, index, in one place."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+
+from topics.markdown import Rendered
+from topics.models import Citation, Reference, Topic
+from topics.reference_kinds import classify_url, normalise_url
+
+REFERENCE_TITLE_MAX = 500
+
+
+def apply_rendering(topic: Topic, rendered: Rendered) -> None:
+    """Copy a rendering onto the topic's stored HTML fields (not saved)."""
+    topic.body_html = rendered.html
+    topic.toc_html = rendered.toc_html
+    topic.plain_text = rendered.text
+
+
+@transaction.atomic
+def save_topic(*, topic: Topic, links: dict[str, str] | None = None) -> Topic:
+    """Render `topic`'s body, save it, and bring its citations and search index up to date."""
+    rendered = topic.render(links)
+    apply_rendering(topic, rendered)
+    topic.save()
+    sync_citations(topic=topic, rendered=rendered)
+    index_topic(topic=topic)
+    return topic
+
+
+def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
+    """Make the topic's citations exactly the external links in its rendered body."""
+    wanted: dict[str, str] = {}
+    for link in rendered.links:
+        url = normalise_url(link.url)
+        if url and len(url) <= 1000:
+            wanted.setdefault(url, link.text[:REFERENCE_TITLE_MAX])
+    existing = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
+    new = [
+        Reference(url=url, title=text or url[:REFERENCE_TITLE_MAX], kind=classify_url(url))
+        for url, text in wanted.items()
+        if url not in existing
+    ]
+    # ignore_conflicts: a concurrent import may have added the same URL.
+    Reference.objects.bulk_create(new, ignore_conflicts=True)
+    references = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
+    Citation.objects.filter(topic=topic).exclude(reference__url__in=wanted).delete()
+    Citation.objects.bulk_create(
+        [Citation(topic=topic, reference=references[url], text=text) for url, text in wanted.items()],
+        ignore_conflicts=True,
+    )
+
+
+def index_topic(*, topic: Topic) -> None:
+    """Refresh the stored full-text search vector (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return
+    vector = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("plain_text", weight="C", config="english")
+    )
+    Topic.objects.filter(pk=topic.pk).update(search_vector=vector)

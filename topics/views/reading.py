@@ -1,0 +1,131 @@
+"""Pages for readers: home, sections, topics, references, tags, search, health."""
+
+from itertools import groupby
+
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from topics.models import Image, Reference, Section, Tag, Topic
+from topics.navigation import flatten, published_nav
+from topics.search import MAX_QUERY_LENGTH, search_topics
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    nav = published_nav()
+    intro = Topic.objects.published().filter(is_home=True).first()
+    return render(request, "topics/home.html", {"nav": nav, "intro": intro})
+
+
+@require_safe
+def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    section = get_object_or_404(Section, slug=slug)
+    nav = published_nav()
+    entry = next((e for e in nav if e.section and e.section.pk == section.pk), None)
+    return render(
+        request, "topics/section_detail.html", {"section": section, "nav": nav, "entry": entry}
+    )
+
+
+@require_safe
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(
+        Topic.objects.published().select_related("section", "parent"), slug=slug
+    )
+    nav = published_nav()
+    flat = flatten(nav)
+    position = next((i for i, node in enumerate(flat) if node.topic.pk == topic.pk), None)
+    previous_node = flat[position - 1] if position else None
+    next_node = flat[position + 1] if position is not None and position + 1 < len(flat) else None
+    number = flat[position].number if position is not None else ""
+    references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
+    return render(
+        request,
+        "topics/topic_detail.html",
+        {
+            "topic": topic,
+            "nav": nav,
+            "number": number,
+            "tags": topic.tags.all(),
+            "references": references,
+            "previous": previous_node,
+            "next": next_node,
+        },
+    )
+
+
+@require_safe
+def reference_list(request: HttpRequest) -> HttpResponse:
+    references = Reference.objects.cited().with_citing_topics().order_by("kind", "title")
+    labels = dict(Reference.Kind.choices)
+    groups = [
+        (kind, labels.get(kind, kind), list(items))
+        for kind, items in groupby(references, key=lambda r: r.kind)
+    ]
+    imported_page = Topic.objects.published().filter(source_path="references.md").first()
+    return render(
+        request,
+        "topics/reference_list.html",
+        {"groups": groups, "total": len(references), "imported_page": imported_page},
+    )
+
+
+@require_safe
+def tag_list(request: HttpRequest) -> HttpResponse:
+    tags = Tag.objects.filter(tagged_topics__content_object__status=Topic.Status.PUBLISHED)
+    tags = tags.distinct().order_by("name")
+    return render(request, "topics/tag_list.html", {"tags": tags})
+
+
+@require_safe
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag, slug=slug)
+    topics = Topic.objects.published().filter(tags=tag).for_list().in_nav_order()
+    return render(request, "topics/tag_detail.html", {"tag": tag, "topics": topics})
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    too_long = len(query) > MAX_QUERY_LENGTH
+    hits = search_topics(query) if query else []
+    return render(
+        request,
+        "topics/search.html",
+        {"query": query, "hits": hits, "too_long": too_long, "max_length": MAX_QUERY_LENGTH},
+    )
+
+
+@require_safe
+def legacy_page(request: HttpRequest, path: str) -> HttpResponse:
+    """Answer an imported site's original URLs with a permanent redirect."""
+    stem = path.strip("/")
+    for suffix in (".md", ".html"):
+        stem = stem.removesuffix(suffix)
+    candidates = [f"{stem}.md", f"{stem}/index.md"] if stem else ["index.md"]
+    topic = Topic.objects.published().filter(source_path__in=candidates).first()
+    if topic:
+        return redirect(topic.get_absolute_url(), permanent=True)
+    section = Section.objects.filter(slug=stem).first()
+    if section:
+        return redirect(section, permanent=True)
+    image = Image.objects.filter(source_path=stem).only("file").first()
+    if image:
+        return redirect(image.file.url, permanent=True)
+    raise Http404("No page here.")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
