@@ -1,0 +1,83 @@
+"""Shared fixtures: a temporary media folder, collected static files, factories, the corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.factories import make_user
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CORPUS = BASE_DIR.parent / "shared" / "corpora" / "pypackaging-native"
+CORPUS_HISTORY = CORPUS / "history.json"
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite; browser tests without Chromium."""
+    vendor = django_settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    chromium = shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
+    require_browser = os.environ.get("KB_REQUIRE_BROWSER") == "1"
+    skip_browser = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(skip_pg)
+        if "browser" in item.keywords and not chromium and not require_browser:
+            item.add_marker(skip_browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root():
+    """Every test run stores uploads and imported images in a throw-away folder."""
+    folder = Path(tempfile.mkdtemp(prefix="kb-test-media-"))
+    with override_settings(MEDIA_ROOT=folder):
+        yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Pages use hashed static names (as in production): collect them if nobody has."""
+    if not (Path(django_settings.STATIC_ROOT) / "staticfiles.json").exists():
+        call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Rate limits and cached pages never leak from one test into another."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return make_user(username="reader")
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(username="maintainer", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(scope="module")
+def corpus(django_db_setup, django_db_blocker, media_root):
+    """The real pypackaging-native site, imported once for a test module."""
+    from tests.factories import wipe_content
+    from topics.importers.mkdocs import MkDocsImporter
+
+    if not CORPUS.is_dir():
+        pytest.fail(f"corpus not found at {CORPUS}")
+    with django_db_blocker.unblock():
+        wipe_content()
+        report = MkDocsImporter(CORPUS).run(history=CORPUS_HISTORY)
+        yield report
+        wipe_content()

@@ -1,0 +1,72 @@
+"""Small factory functions for test data, with keyword overrides."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from topics.models import Citation, Image, Reference, Revision, Section, Tag, Topic
+from topics.services.content import save_topic
+
+_counter = itertools.count(1)
+
+
+def make_user(*, username: str | None = None, password: str = "a-long-test-password", **extra):
+    """A user with a usable password."""
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=password, **extra
+    )
+
+
+def make_section(**overrides) -> Section:
+    number = next(_counter)
+    values = {"title": f"Section {number}", "slug": f"section-{number}", "order": number}
+    values.update(overrides)
+    return Section.objects.create(**values)
+
+
+def make_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
+    """A published topic, rendered and indexed like one saved through the site."""
+    number = next(_counter)
+    values = {
+        "title": f"Topic {number}",
+        "slug": f"topic-{number}",
+        "body": f"Body of topic {number}.\n\n## Details\n\nMore text.",
+        "order": number,
+    }
+    values.update(overrides)
+    topic = save_topic(topic=Topic(**values))
+    if tags:
+        topic.tags.set(tags)
+    return topic
+
+
+def make_reference(**overrides) -> Reference:
+    number = next(_counter)
+    values = {"url": f"https://example.org/ref/{number}", "title": f"Reference {number}"}
+    values.update(overrides)
+    return Reference.objects.create(**values)
+
+
+def cite(topic: Topic, reference: Reference, text: str = "") -> Citation:
+    return Citation.objects.create(topic=topic, reference=reference, text=text)
+
+
+def make_revision(*, topic: Topic, **overrides) -> Revision:
+    values = {"title": topic.title, "body": topic.body, "message": "An edit"}
+    values.update(overrides)
+    return Revision.objects.create(topic=topic, **values)
+
+
+def wipe_content() -> None:
+    """Delete everything an import creates (for fixtures that live outside a test)."""
+    Citation.objects.all().delete()
+    Revision.objects.all().delete()
+    Topic.objects.filter(parent__isnull=False).delete()
+    Topic.objects.all().delete()
+    Section.objects.all().delete()
+    Reference.objects.all().delete()
+    Image.objects.all().delete()
+    Tag.objects.all().delete()

@@ -1,0 +1,70 @@
+"""python manage.py load_demo: a small knowledge base to try the site with."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from topics.demo.content import SECTIONS
+from topics.models import Revision, Section, Topic
+from topics.services.content import save_topic
+
+
+class Command(BaseCommand):
+    help = "Load demo sections and topics (idempotent: existing ones are left alone)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--admin",
+            action="store_true",
+            help="also create the account admin / admin (refused unless DEBUG is on)",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, admin: bool, **options):
+        created = 0
+        for section_order, data in enumerate(SECTIONS, start=1):
+            section, _ = Section.objects.get_or_create(
+                slug=data["slug"],
+                defaults={
+                    "title": data["title"],
+                    "description": data["description"],
+                    "numbered": data["numbered"],
+                    "order": section_order * 10,
+                },
+            )
+            for order, item in enumerate(data["topics"], start=1):
+                if Topic.objects.filter(slug=item["slug"]).exists():
+                    continue
+                topic = Topic(
+                    slug=item["slug"],
+                    title=item["title"],
+                    summary=item["summary"],
+                    body=item["body"],
+                    section=section,
+                    order=order,
+                )
+                save_topic(topic=topic)
+                topic.tags.set(item["tags"])
+                Revision.objects.create(
+                    topic=topic,
+                    title=topic.title,
+                    summary=topic.summary,
+                    body=topic.body,
+                    tags=", ".join(item["tags"]),
+                    author_name="demo",
+                    message="Demo content",
+                )
+                created += 1
+        self.stdout.write(self.style.SUCCESS(f"Demo content: {created} new topics."))
+        if admin:
+            self._create_admin()
+
+    def _create_admin(self) -> None:
+        if not settings.DEBUG:
+            raise CommandError("--admin creates a well-known password; only with DEBUG on.")
+        User = get_user_model()  # noqa: N806
+        if User.objects.filter(username="admin").exists():
+            return
+        User.objects.create_superuser("admin", "admin@example.com", "admin")
+        self.stdout.write(self.style.WARNING("Created the development account admin / admin."))
