@@ -68,9 +68,9 @@ def staff(db):
     return make_user(username="maintainer", is_staff=True, is_superuser=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def corpus(django_db_setup, django_db_blocker, media_root):
-    """The real pypackaging-native site, imported once for a test module."""
+    """The real pypackaging-native site, imported once for a test class."""
     from tests.factories import wipe_content
     from topics.importers.mkdocs import MkDocsImporter
 

@@ -83,6 +83,23 @@ class _IgnoreUnknownTagsLoader(yaml.SafeLoader):
 _IgnoreUnknownTagsLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<meta>.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(markdown_text: str) -> tuple[dict[str, Any], str]:
+    """Take MkDocs' YAML front matter (``---`` ... ``---``) off a page: (meta, rest)."""
+    match = _FRONT_MATTER.match(markdown_text)
+    if not match:
+        return {}, markdown_text
+    try:
+        meta = yaml.safe_load(match.group("meta"))
+    except yaml.YAMLError:
+        return {}, markdown_text
+    if not isinstance(meta, dict):
+        return {}, markdown_text
+    return meta, markdown_text[match.end() :].lstrip("\n")
+
+
 def split_title(markdown_text: str) -> tuple[str | None, str]:
     """Take a leading level-1 heading off a page: (title or None, rest of the body)."""
     lines = markdown_text.splitlines()
@@ -292,8 +309,9 @@ class MkDocsImporter:
         except MarkdownError as exc:
             self.report.problems.append(f"{self.docs / page.path}: cannot be rendered: {exc}")
             return []
+        meta, text = split_front_matter(text)
         h1, body = split_title(text)
-        title = (h1 or page.title or _title_from_path(page.path))[:200]
+        title = str(meta.get("title") or h1 or page.title or _title_from_path(page.path))[:200]
         topic = Topic.objects.filter(source_path=page.path).first()
         created = topic is None
         if created:
@@ -305,6 +323,7 @@ class MkDocsImporter:
             "order": order,
             "nav_title": (page.group_title or (page.title if page.title != title else "") or "")[:200],
             "body": body,
+            "summary": str(meta.get("description") or "")[:1000],
             "is_home": page.path == "index.md",
             "status": Topic.Status.PUBLISHED,
         }
@@ -375,10 +394,12 @@ class MkDocsImporter:
                 if (topic.pk, sha) in known:
                     latest[topic.pk] = None
                     continue
+                meta, content = split_front_matter(content)
                 h1, body = split_title(content)
                 revision = Revision.objects.create(
                     topic=topic,
-                    title=(h1 or topic.title)[:200],
+                    title=str(meta.get("title") or h1 or topic.title)[:200],
+                    summary=str(meta.get("description") or "")[:1000],
                     body=body,
                     author_name=author[:200],
                     created_at=date,
@@ -406,14 +427,19 @@ class MkDocsImporter:
         """Store the imported text as a revision unless the latest one already has it."""
         for topic in topics:
             latest = topic.revisions.order_by("-created_at", "-id").first()
-            if latest and latest.body == topic.body and latest.title == topic.title:
+            if latest and (latest.title, latest.summary, latest.body) == (
+                topic.title,
+                topic.summary,
+                topic.body,
+            ):
                 continue
-            digest = hashlib.sha256(f"{topic.title}\n{topic.body}".encode()).hexdigest()[:16]
+            digest = hashlib.sha256(f"{topic.title}\n{topic.summary}\n{topic.body}".encode()).hexdigest()[:16]
             _, created = Revision.objects.get_or_create(
                 topic=topic,
                 commit=f"import-{digest}",
                 defaults={
                     "title": topic.title,
+                    "summary": topic.summary,
                     "body": topic.body,
                     "author_name": "import",
                     "message": f"Imported from {self.directory.name}",

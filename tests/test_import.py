@@ -1,0 +1,291 @@
+"""Importing a MkDocs site: the real pypackaging-native corpus, and bad input."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from tests.conftest import CORPUS, CORPUS_HISTORY
+from topics.importers.mkdocs import MkDocsImporter, slug_for, split_front_matter, split_title
+from topics.models import Image, Reference, Revision, Section, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def nav_pages() -> list[str]:
+    """Every Markdown file named in the corpus's mkdocs.yml nav, in order."""
+    config = yaml.safe_load((CORPUS / "mkdocs.yml").read_text())
+    found: list[str] = []
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            if isinstance(value, list):
+                walk(value)
+            else:
+                found.append(value)
+
+    walk(config["nav"])
+    return found
+
+
+NAV_PAGES = nav_pages()
+
+
+def original_url(path: str) -> str:
+    stem = path.removesuffix(".md").removesuffix("index").rstrip("/")
+    return f"/{stem}/" if stem else "/"
+
+
+def source(path: str) -> str:
+    return (CORPUS / "docs" / path).read_text()
+
+
+def expected_title(path: str) -> str:
+    """What MkDocs calls the page: front matter title, else its H1, else "Home" for index.md."""
+    meta, text = split_front_matter(source(path))
+    title, _ = split_title(text)
+    return meta.get("title") or title or ("Home" if path == "index.md" else "")
+
+
+def test_corpus_nav_has_21_pages():
+    assert len(NAV_PAGES) == 21
+
+
+class TestCorpus:
+    """The whole site, imported once for these tests."""
+
+    def test_import_reports_every_page_image_and_the_history(self, corpus):
+        assert corpus.pages == 21
+        assert corpus.problems == []
+        assert corpus.images == len(list((CORPUS / "docs" / "assets" / "images").glob("*.png")))
+        assert corpus.references > 100
+        assert corpus.revisions_created >= 52
+
+    @pytest.mark.parametrize("path", NAV_PAGES)
+    def test_every_page_answers_at_its_original_url_with_its_content(self, corpus, client, path):
+        response = client.get(original_url(path), follow=True)
+        assert response.status_code == 200
+        page = response.content.decode()
+        text = source(path)
+        title = expected_title(path)
+        assert f"{html.escape(title, quote=False)}</h1>" in page.replace("&#x27;", "'")
+        if re.search(r"^\s*\?\?\?", text, re.M):
+            assert "<details" in page
+        if re.search(r"^\s*!!!", text, re.M):
+            assert 'class="admonition' in page
+        if re.search(r'^\s*=== "', text, re.M):
+            assert 'class="tabbed-set' in page and 'type="radio"' in page
+        if re.search(r"\[\^[^\]]+\]:", text):
+            assert 'class="footnote"' in page
+        images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text)
+        for image in images:
+            name = image.split("/")[-1]
+            assert re.search(rf'<img[^>]+src="/media/kb/assets/images/{re.escape(name)}"', page)
+        if "<figcaption>" in text:
+            assert "<figcaption>" in page
+
+    @pytest.mark.parametrize("path", NAV_PAGES)
+    def test_every_image_in_a_page_answers_200(self, corpus, client, path):
+        response = client.get(original_url(path), follow=True)
+        sources = re.findall(r'<img[^>]+src="([^"]+)"', response.content.decode())
+        for src in sources:
+            image = client.get(src.split("#")[0])
+            assert image.status_code == 200, src
+            assert image["Content-Type"] == "image/png"
+            assert b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def test_front_matter_description_becomes_the_summary(self, corpus):
+        home = Topic.objects.get(is_home=True)
+        assert home.title == "Home"
+        assert home.summary.startswith("pypackaging-native is a collection")
+        assert not home.body.startswith("---")
+
+    def test_original_urls_redirect_permanently_to_the_topic(self, corpus, client):
+        response = client.get("/key-issues/simd_support/")
+        assert response.status_code == 301
+        assert response["Location"] == "/topics/simd-support/"
+
+    def test_slugs_follow_file_names(self, corpus):
+        slugs = set(Topic.objects.values_list("slug", flat=True))
+        assert {"simd-support", "native-dependencies", "blas-openmp", "abi", "glossary"} <= slugs
+
+    def test_nav_order_sections_and_nesting_are_kept(self, corpus):
+        assert list(Section.objects.values_list("title", flat=True)) == [
+            "Meta topics",
+            "Key issues",
+            "Background",
+        ]
+        parent = Topic.objects.get(slug="native-dependencies")
+        children = list(parent.children.order_by("order").values_list("slug", flat=True))
+        assert children == ["blas-openmp", "geospatial-stack", "cpp-deps"]
+        assert parent.nav_title == "Native dependencies"
+        key_issues = Topic.objects.filter(section__slug="key-issues", parent=None)
+        assert list(key_issues.order_by("order").values_list("slug", flat=True)) == [
+            "native-dependencies",
+            "abi",
+            "gpus",
+            "pypi-metadata-handling",
+            "simd-support",
+            "unexpected-fromsource-builds",
+            "cross-compilation",
+        ]
+
+    def test_home_page_shows_the_introduction_and_numbered_key_issues(self, corpus, client):
+        page = client.get("/").content.decode()
+        assert "Home</h1>" in page
+        assert "<h2 id=\"introduction\">Introduction" in page
+        assert '<span class="number">1.</span> Native dependencies' in page
+        assert '<span class="number">7.</span> Cross compilation' in page
+
+    def test_links_between_pages_become_site_links(self, corpus, client):
+        page = client.get("/topics/abi/").content.decode()
+        assert 'href="/topics/cpp-deps/"' in page
+        assert 'href="/topics/binary-interface/"' in page
+        assert ".md" not in "".join(re.findall(r'href="(/[^"]*)"', page))
+        linked = client.get("/topics/no-build-farm/").content.decode()
+        assert 'href="/topics/compilation-concepts/#linkers"' in linked
+
+    def test_links_to_images_point_at_the_stored_image(self, corpus, client):
+        page = client.get("/topics/purposes-of-pypi/").content.decode()
+        assert 'href="/media/kb/assets/images/pypi-sdist-twitter-thread.png"' in page
+
+    def test_references_are_extracted_with_kinds_and_citing_topics(self, corpus):
+        pep = Reference.objects.filter(url__contains="peps.python.org").first()
+        assert pep is not None and pep.kind == Reference.Kind.PEP
+        assert Reference.objects.filter(kind=Reference.Kind.ISSUE).count() > 10
+        simd = Topic.objects.get(slug="simd-support")
+        assert simd.references.count() > 5
+        assert Reference.objects.values("url").distinct().count() == Reference.objects.count()
+
+    def test_history_becomes_revisions_with_original_authors_dates_and_messages(self, corpus):
+        first_commit = json.loads(CORPUS_HISTORY.read_text())["commits"][0]
+        revisions = Revision.objects.exclude(author_name="import")
+        assert revisions.count() >= 52
+        authors = set(revisions.values_list("author_name", flat=True))
+        assert "Ralf Gommers" in authors
+        simd = Topic.objects.get(slug="simd-support")
+        history = list(simd.revisions.order_by("created_at"))
+        assert history[0].commit and history[0].message
+        assert simd.created_at == history[0].created_at
+        assert simd.updated_at == history[-1].created_at
+        assert simd.created_at.year == 2022
+        assert history[-1].body == simd.body
+        assert first_commit["author"]
+
+    def test_imported_pages_and_site_pages_share_one_url_space(self, corpus, client):
+        assert any("/references/" in message for message in corpus.collisions)
+        site_page = client.get("/references/").content.decode()
+        assert "References</h1>" in site_page
+        assert 'href="/topics/references/"' in site_page
+        imported = client.get("/topics/references/")
+        assert imported.status_code == 200
+
+    def test_reimport_updates_in_place_and_duplicates_nothing(self, corpus):
+        counts = (
+            Topic.objects.count(),
+            Revision.objects.count(),
+            Reference.objects.count(),
+            Image.objects.count(),
+            Section.objects.count(),
+        )
+        report = MkDocsImporter(CORPUS).run(history=CORPUS_HISTORY)
+        assert report.pages_unchanged == 21 and report.revisions_created == 0
+        assert counts == (
+            Topic.objects.count(),
+            Revision.objects.count(),
+            Reference.objects.count(),
+            Image.objects.count(),
+            Section.objects.count(),
+        )
+
+
+def test_slug_rules():
+    assert slug_for("key-issues/simd_support.md") == "simd-support"
+    assert slug_for("key-issues/native-dependencies/index.md") == "native-dependencies"
+
+
+def make_site(tmp_path: Path, nav: list, pages: dict[str, str]) -> Path:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump({"site_name": "t", "nav": nav}))
+    for name, text in pages.items():
+        file = tmp_path / "docs" / name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+    return tmp_path
+
+
+def test_missing_mkdocs_yml_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="mkdocs.yml not found"):
+        call_command("import_mkdocs", str(tmp_path), stdout=StringIO())
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text("nav: [unclosed")
+    with pytest.raises(CommandError, match="mkdocs.yml: not valid YAML"):
+        call_command("import_mkdocs", str(tmp_path), stdout=StringIO())
+
+
+def test_mkdocs_env_tags_do_not_stop_the_import(tmp_path):
+    site = make_site(tmp_path, ["a.md"], {"a.md": "# A\n\ntext"})
+    (site / "mkdocs.yml").write_text("site_name: t\nnav: ['a.md']\nextra:\n  token: !ENV GH_TOKEN\n")
+    call_command("import_mkdocs", str(site), stdout=StringIO(), stderr=StringIO())
+    assert Topic.objects.filter(slug="a").exists()
+
+
+def test_a_missing_nav_file_is_reported_and_the_rest_imports(tmp_path):
+    site = make_site(tmp_path, ["a.md", "gone.md", "b.md"], {"a.md": "# A\n", "b.md": "# B\n"})
+    err = StringIO()
+    call_command("import_mkdocs", str(site), stdout=StringIO(), stderr=err)
+    assert "gone.md: listed in the nav but the file is missing" in err.getvalue()
+    assert set(Topic.objects.values_list("slug", flat=True)) == {"a", "b"}
+
+
+def test_broken_markdown_is_reported_by_file_and_the_rest_imports(tmp_path):
+    pages = {"good.md": "# Good\n\ntext", "bad.md": "# Bad\n\n" + "[" * 3000}
+    site = make_site(tmp_path, ["good.md", "bad.md"], pages)
+    out, err = StringIO(), StringIO()
+    call_command("import_mkdocs", str(site), stdout=out, stderr=err)
+    assert "bad.md: cannot be rendered" in err.getvalue()
+    assert list(Topic.objects.values_list("slug", flat=True)) == ["good"]
+    assert "Imported 1 pages" in out.getvalue()
+
+
+def test_import_prints_progress_and_a_summary(tmp_path):
+    site = make_site(tmp_path, [{"Intro": "index.md"}], {"index.md": "Hello [x](https://x.org)"})
+    out = StringIO()
+    call_command("import_mkdocs", str(site), stdout=out, stderr=StringIO())
+    assert "page: index.md -> /topics/home/" in out.getvalue()
+    assert "Imported 1 pages (1 new" in out.getvalue()
+    assert "1 references" in out.getvalue()
+    topic = Topic.objects.get()
+    assert topic.title == "Intro" and topic.is_home
+
+
+def test_changed_page_is_updated_in_place_with_a_new_revision(tmp_path):
+    site = make_site(tmp_path, ["a.md"], {"a.md": "# A\n\nfirst"})
+    call_command("import_mkdocs", str(site), stdout=StringIO())
+    (site / "docs" / "a.md").write_text("# A\n\nsecond")
+    call_command("import_mkdocs", str(site), stdout=StringIO())
+    topic = Topic.objects.get()
+    assert "second" in topic.body_html
+    assert list(topic.revisions.values_list("body", flat=True)) == ["second", "first"]
+
+
+def test_a_slug_taken_by_a_native_topic_is_reported_and_both_are_kept(tmp_path):
+    from tests.factories import make_topic
+
+    make_topic(slug="a", title="Ours")
+    site = make_site(tmp_path, ["a.md"], {"a.md": "# Theirs\n"})
+    err = StringIO()
+    call_command("import_mkdocs", str(site), stdout=StringIO(), stderr=err)
+    assert "slug 'a' is taken" in err.getvalue()
+    assert Topic.objects.get(slug="a").title == "Ours"
+    assert Topic.objects.get(slug="a-2").title == "Theirs"
