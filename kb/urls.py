@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import path
 
 from topics.feeds import LatestChangesFeed
 from topics.sitemaps import SITEMAPS

@@ -81,3 +81,20 @@ def corpus(django_db_setup, django_db_blocker, media_root):
         report = MkDocsImporter(CORPUS).run(history=CORPUS_HISTORY)
         yield report
         wipe_content()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with static files served as in production.
+
+    Its default handler looks static files up in the source folders, where the
+    hashed names the pages ask for do not exist; WhiteNoise (in the middleware)
+    serves the collected files instead.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda application: application
+    server.start()
+    request.addfinalizer(server.stop)
+    return server

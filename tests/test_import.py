@@ -141,7 +141,7 @@ class TestCorpus:
     def test_home_page_shows_the_introduction_and_numbered_key_issues(self, corpus, client):
         page = client.get("/").content.decode()
         assert "Home</h1>" in page
-        assert "<h2 id=\"introduction\">Introduction" in page
+        assert '<h2 id="introduction">Introduction' in page
         assert '<span class="number">1.</span> Native dependencies' in page
         assert '<span class="number">7.</span> Cross compilation' in page
 
@@ -235,7 +235,9 @@ def test_invalid_yaml_names_the_file(tmp_path):
 
 def test_mkdocs_env_tags_do_not_stop_the_import(tmp_path):
     site = make_site(tmp_path, ["a.md"], {"a.md": "# A\n\ntext"})
-    (site / "mkdocs.yml").write_text("site_name: t\nnav: ['a.md']\nextra:\n  token: !ENV GH_TOKEN\n")
+    (site / "mkdocs.yml").write_text(
+        "site_name: t\nnav: ['a.md']\nextra:\n  token: !ENV GH_TOKEN\n"
+    )
     call_command("import_mkdocs", str(site), stdout=StringIO(), stderr=StringIO())
     assert Topic.objects.filter(slug="a").exists()
 

@@ -62,7 +62,7 @@ def test_collapsible_block_is_details():
 
 
 def test_open_collapsible_block():
-    assert "<details class=\"note\" open=\"open\">" in render("???+ note\n    Shown.").html
+    assert '<details class="note" open="open">' in render("???+ note\n    Shown.").html
 
 
 def test_footnotes():
@@ -77,7 +77,7 @@ def test_content_tabs_are_radio_inputs_with_labels():
 
 
 def test_fenced_code_inside_a_block_is_highlighted():
-    html = render('!!! example\n\n    ```python\n    import os\n    ```').html
+    html = render("!!! example\n\n    ```python\n    import os\n    ```").html
     assert '<div class="highlight">' in html and '<span class="kn">import</span>' in html
 
 
@@ -143,7 +143,7 @@ VECTORS = [
     '<details open ontoggle="alert(1)"><summary>x</summary></details>',
     '<a href="#" onclick="alert(1)">x</a>',
     "<img src=x onerror=alert(1)>{: onclick=alert(1) }",
-    "Text\n{: onclick=\"alert(1)\" style=\"color:red\" }",
+    'Text\n{: onclick="alert(1)" style="color:red" }',
     '!!! note "<img src=x onerror=alert(1)>"\n    body',
     '??? note "<script>alert(1)</script>"\n    body',
     '=== "<img src=x onerror=alert(1)>"\n\n    tab',
@@ -196,9 +196,7 @@ def test_no_markdown_or_html_can_emit_script_handlers_or_javascript_urls(source)
 
 
 def test_sanitiser_keeps_what_the_renderer_makes():
-    html = render(
-        '!!! note "T"\n    x[^1]\n\n??? tip\n    y\n\n=== "A"\n\n    a\n\n[^1]: f\n'
-    ).html
+    html = render('!!! note "T"\n    x[^1]\n\n??? tip\n    y\n\n=== "A"\n\n    a\n\n[^1]: f\n').html
     assert sanitise(html) == html
 
 

@@ -55,13 +55,21 @@ class TopicAdmin(admin.ModelAdmin):
     inlines = [CitationInline, RevisionInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "summary", "body", "tags"]}),
-        ("Place in the navigation", {"fields": ["section", "parent", "order", "nav_title", "is_home"]}),
-        ("Dates and origin", {"fields": ["created_at", "updated_at", "source_path", "view_on_site_link"]}),
-    ]  # fmt: skip
+        (
+            "Place in the navigation",
+            {"fields": ["section", "parent", "order", "nav_title", "is_home"]},
+        ),
+        (
+            "Dates and origin",
+            {"fields": ["created_at", "updated_at", "source_path", "view_on_site_link"]},
+        ),
+    ]
 
     @admin.display(description="on the site")
     def view_on_site_link(self, topic: Topic) -> str:
-        return format_html('<a href="{}">{}</a>', topic.get_absolute_url(), topic.get_absolute_url())
+        return format_html(
+            '<a href="{}">{}</a>', topic.get_absolute_url(), topic.get_absolute_url()
+        )
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

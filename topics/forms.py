@@ -32,7 +32,10 @@ def clean_plain_title(title: str) -> str:
 class TopicAdminForm(forms.ModelForm):
     class Meta:
         model = Topic
-        fields = "__all__"
+        fields = [
+            "title", "slug", "status", "summary", "body", "tags", "section", "parent", "order",
+            "nav_title", "is_home", "created_at", "updated_at",
+        ]  # fmt: skip
         widgets = {"body": AdminMarkdownxWidget}
 
     def clean_title(self) -> str:

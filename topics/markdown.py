@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
-
 from collections.abc import Callable
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 import markdown

@@ -35,7 +35,8 @@ class Section(models.Model):
         default=False, help_text=_("Number this section's topics (as the key issues are).")
     )
     topic_template = models.TextField(
-        blank=True, help_text=_("Markdown that a proposal of a new topic in this section starts from.")
+        blank=True,
+        help_text=_("Markdown that a proposal of a new topic in this section starts from."),
     )
 
     class Meta:
@@ -90,8 +91,10 @@ class TopicQuerySet(models.QuerySet):
 
     def for_list(self) -> TopicQuerySet:
         """Topics shown as a list with their section and tags, in a fixed number of queries."""
-        return self.select_related("section").prefetch_related("tags").defer(
-            "body", "body_html", "toc_html", "plain_text", "search_vector"
+        return (
+            self.select_related("section")
+            .prefetch_related("tags")
+            .defer("body", "body_html", "toc_html", "plain_text", "search_vector")
         )
 
 
@@ -146,7 +149,9 @@ class Topic(models.Model):
             models.UniqueConstraint(
                 fields=["is_home"], condition=Q(is_home=True), name="topic_single_home"
             ),
-            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="topic_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="topic_not_own_parent"
+            ),
         ]
         indexes = [models.Index(fields=["status", "section", "order"])]
 
@@ -250,6 +255,9 @@ class Citation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["topic", "reference"], name="citation_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} cites {self.reference}"
 
 
 class Image(models.Model):

@@ -54,7 +54,9 @@ def search_topics(query: str) -> list[SearchHit]:
         condition = Q()
         for term in terms:
             condition &= (
-                Q(title__icontains=term) | Q(summary__icontains=term) | Q(plain_text__icontains=term)
+                Q(title__icontains=term)
+                | Q(summary__icontains=term)
+                | Q(plain_text__icontains=term)
             )
         topics = topics.filter(condition)
         topics = sorted(

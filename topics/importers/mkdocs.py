@@ -137,7 +137,9 @@ def parse_nav(nav: Any, problems: list[str]) -> list[NavSection | NavPage]:
     for item in nav or []:
         title, value = _nav_item(item)
         if isinstance(value, list):
-            entries.append(NavSection(title=title or "Untitled", pages=_parse_pages(value, problems)))
+            entries.append(
+                NavSection(title=title or "Untitled", pages=_parse_pages(value, problems))
+            )
         elif isinstance(value, str) and value.endswith(".md"):
             entries.append(NavPage(path=value, title=title))
         else:
@@ -293,7 +295,9 @@ class MkDocsImporter:
                 )
                 self.report.sections += 1
                 for page_order, page in enumerate(entry.pages, start=1):
-                    topics += self._import_page(page, section=section, parent=None, order=page_order)
+                    topics += self._import_page(
+                        page, section=section, parent=None, order=page_order
+                    )
             else:
                 topics += self._import_page(entry, section=None, parent=None, order=order)
         return topics
@@ -321,7 +325,9 @@ class MkDocsImporter:
             "section": section,
             "parent": parent,
             "order": order,
-            "nav_title": (page.group_title or (page.title if page.title != title else "") or "")[:200],
+            "nav_title": (page.group_title or (page.title if page.title != title else "") or "")[
+                :200
+            ],
             "body": body,
             "summary": str(meta.get("description") or "")[:1000],
             "is_home": page.path == "index.md",
@@ -406,7 +412,8 @@ class MkDocsImporter:
                     message=message.splitlines()[0][:500] if message else "",
                     commit=sha,
                     status=Revision.Status.PUBLISHED,
-                    based_on=latest.get(topic.pk) or topic.revisions.order_by("-created_at").first(),
+                    based_on=latest.get(topic.pk)
+                    or topic.revisions.order_by("-created_at").first(),
                 )
                 known.add((topic.pk, sha))
                 latest[topic.pk] = revision
@@ -418,7 +425,9 @@ class MkDocsImporter:
         for topic in topics:
             dates = topic.revisions.exclude(commit="").order_by("created_at")
             first, last = dates.first(), dates.last()
-            if first and (topic.created_at != first.created_at or topic.updated_at != last.created_at):
+            if first and (
+                topic.created_at != first.created_at or topic.updated_at != last.created_at
+            ):
                 Topic.objects.filter(pk=topic.pk).update(
                     created_at=first.created_at, updated_at=last.created_at
                 )
@@ -433,7 +442,9 @@ class MkDocsImporter:
                 topic.body,
             ):
                 continue
-            digest = hashlib.sha256(f"{topic.title}\n{topic.summary}\n{topic.body}".encode()).hexdigest()[:16]
+            digest = hashlib.sha256(
+                f"{topic.title}\n{topic.summary}\n{topic.body}".encode()
+            ).hexdigest()[:16]
             _, created = Revision.objects.get_or_create(
                 topic=topic,
                 commit=f"import-{digest}",
@@ -450,7 +461,9 @@ class MkDocsImporter:
             if created:
                 self.report.revisions_created += 1
                 if getattr(topic, "_import_changed", False):
-                    Topic.objects.filter(pk=topic.pk).update(updated_at=topic.revisions.first().created_at)
+                    Topic.objects.filter(pk=topic.pk).update(
+                        updated_at=topic.revisions.first().created_at
+                    )
 
     def _check_collisions(self, topics: list[Topic]) -> None:
         for topic in topics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
+from django.db.models import TextField, Value
 
 from topics.markdown import Rendered
 from topics.models import Citation, Reference, Topic
@@ -48,7 +49,10 @@ def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
     references = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
     Citation.objects.filter(topic=topic).exclude(reference__url__in=wanted).delete()
     Citation.objects.bulk_create(
-        [Citation(topic=topic, reference=references[url], text=text) for url, text in wanted.items()],
+        [
+            Citation(topic=topic, reference=references[url], text=text)
+            for url, text in wanted.items()
+        ],
         ignore_conflicts=True,
     )
 
@@ -58,8 +62,13 @@ def index_topic(*, topic: Topic) -> None:
     if connection.vendor != "postgresql":
         return
     vector = (
-        SearchVector("title", weight="A", config="english")
-        + SearchVector("summary", weight="B", config="english")
-        + SearchVector("plain_text", weight="C", config="english")
+        SearchVector(_searchable(topic.title), weight="A", config="english")
+        + SearchVector(_searchable(topic.summary), weight="B", config="english")
+        + SearchVector(_searchable(topic.plain_text), weight="C", config="english")
     )
     Topic.objects.filter(pk=topic.pk).update(search_vector=vector)
+
+
+def _searchable(text: str) -> Value:
+    """Text for to_tsvector: its parser drops anything that looks like a tag, words included."""
+    return Value(text.replace("<", " ").replace(">", " "), output_field=TextField())

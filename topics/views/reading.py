@@ -60,8 +60,11 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def reference_list(request: HttpRequest) -> HttpResponse:
-    references = Reference.objects.cited().with_citing_topics().order_by("kind", "title")
+    references = Reference.objects.cited().with_citing_topics().order_by("title")
     labels = dict(Reference.Kind.choices)
+    position = {kind: index for index, kind in enumerate(Reference.Kind.values)}
+    # Kinds in their declared order (PEPs first), titles alphabetically within a kind.
+    references = sorted(references, key=lambda r: (position.get(r.kind, 99), r.title.lower()))
     groups = [
         (kind, labels.get(kind, kind), list(items))
         for kind, items in groupby(references, key=lambda r: r.kind)
