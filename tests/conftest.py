@@ -16,7 +16,10 @@ from django.test import override_settings
 from tests.factories import make_user
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-CORPUS = BASE_DIR.parent / "shared" / "corpora" / "pypackaging-native"
+# CI lays shared/ beside the clone; KB_CORPUS points elsewhere when it is not.
+CORPUS = Path(
+    os.environ.get("KB_CORPUS") or BASE_DIR.parent / "shared" / "corpora" / "pypackaging-native"
+)
 CORPUS_HISTORY = CORPUS / "history.json"
 
 

@@ -243,6 +243,11 @@ class Reference(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def kind_label(self) -> str:
+        # get_kind_display() re-hashes every lazy choice label on each call.
+        return Reference.Kind(self.kind).label if self.kind in Reference.Kind.values else self.kind
+
 
 class Citation(models.Model):
     """A topic citing a reference (the link text it used)."""

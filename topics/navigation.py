@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,6 +94,32 @@ def flatten(entries: list[NavEntry]) -> list[NavNode]:
     return flat
 
 
-def published_nav() -> list[NavEntry]:
+@dataclass
+class Navigation:
+    """The navigation entries, and a signature that changes whenever they do.
+
+    The signature is derived from the rows themselves, so every process
+    computes the same cache key for the rendered navigation without any
+    invalidation message between workers.
+    """
+
+    entries: list[NavEntry]
+    signature: str
+
+    def __iter__(self):
+        return iter(self.entries)
+
+
+def published_nav() -> Navigation:
     """The navigation of the published site."""
-    return build_nav(Topic.objects.published().for_nav())
+    topics = list(Topic.objects.published().for_nav())
+    rows = [
+        (
+            t.pk, t.slug, t.title, t.nav_title, t.summary, t.order, t.parent_id, t.is_home,
+            t.section_id, t.section.slug if t.section else "", t.section.title if t.section else "",
+            t.section.order if t.section else 0, t.section.numbered if t.section else False,
+        )
+        for t in topics
+    ]  # fmt: skip
+    signature = hashlib.blake2b(repr(sorted(rows)).encode(), digest_size=12).hexdigest()
+    return Navigation(entries=build_nav(topics), signature=signature)
