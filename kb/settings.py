@@ -164,7 +164,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "my_contributions"
+LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 # Lock the (username, IP) pair: a shared NAT cannot lock everyone out, and a
 # single attacker cannot lock out a victim from the victim's own address.
@@ -214,6 +216,8 @@ TAGGIT_TAGS_FROM_STRING = "topics.tagging.parse_tags"
 
 # --- Site --------------------------------------------------------------------
 KB_SITE_NAME = env("KB_SITE_NAME", "Curated knowledge base")
+# Used in links inside emails (requests build their own absolute URLs).
+KB_SITE_URL = env("KB_SITE_URL", "http://127.0.0.1:8000")
 # Topics whose last review is older than this many days are flagged to readers.
 KB_REVIEW_PERIOD_DAYS = int(env("KB_REVIEW_PERIOD_DAYS", "365"))
 

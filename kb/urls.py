@@ -3,16 +3,44 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import include, path
 
 from topics.feeds import LatestChangesFeed
 from topics.sitemaps import SITEMAPS
-from topics.views import api, editor, media, reading
+from topics.views import accounts, api, contributing, editor, history, media, reading, reviewing
 
 urlpatterns = [
     path("", reading.home, name="home"),
     path("sections/<slug:slug>/", reading.section_detail, name="section_detail"),
     path("topics/<slug:slug>/", reading.topic_detail, name="topic_detail"),
+    path("topics/<slug:slug>/history/", history.topic_history, name="topic_history"),
+    path("topics/<slug:slug>/compare/", history.compare, name="topic_compare"),
+    path("topics/<slug:slug>/revisions/<int:pk>/", history.revision_detail, name="revision_detail"),
+    path(
+        "topics/<slug:slug>/revisions/<int:pk>/restore/", history.restore, name="revision_restore"
+    ),
+    path("topics/<slug:slug>/reviewed/", history.confirm_reviewed, name="topic_confirm_reviewed"),
+    path("topics/<slug:slug>/suggest/", contributing.suggest_edit, name="suggest_edit"),
+    path("topics/<slug:slug>/feedback/", contributing.give_feedback, name="give_feedback"),
+    path(
+        "topics/<slug:slug>/suggest-reference/",
+        contributing.suggest_reference,
+        name="suggest_reference",
+    ),
+    path("topics/<slug:slug>/follow/", contributing.follow, name="topic_follow"),
+    path("propose/", contributing.propose_topic, name="propose_topic"),
+    path("suggestions/<int:pk>/revise/", contributing.revise, name="revise_suggestion"),
+    path("review/", reviewing.queue, name="review_queue"),
+    path("review/revisions/<int:pk>/", reviewing.review_revision, name="review_revision"),
+    path("review/revisions/<int:pk>/merge/", reviewing.merge, name="review_merge"),
+    path("review/feedback/<int:pk>/", reviewing.review_feedback, name="review_feedback"),
+    path("review/references/<int:pk>/", reviewing.review_reference, name="review_reference"),
+    path("review/stale/", reviewing.stale_topics, name="review_stale"),
+    path("review/stakeholders/", reviewing.stakeholders, name="review_stakeholders"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("me/", accounts.my_contributions, name="my_contributions"),
+    path("me/profile/", accounts.profile_edit, name="profile_edit"),
     path("references/", reading.reference_list, name="reference_list"),
     path("tags/", reading.tag_list, name="tag_list"),
     path("tags/<slug:slug>/", reading.tag_detail, name="tag_detail"),

@@ -1,11 +1,29 @@
 """The Django admin for maintainers: every model, with lists, filters and search."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html
 
 from topics.forms import TopicAdminForm
-from topics.models import Citation, Image, Reference, Revision, Section, Tag, Topic
+from topics.models import (
+    Citation,
+    Feedback,
+    Image,
+    Profile,
+    Reference,
+    ReferenceSuggestion,
+    ReviewEvent,
+    Revision,
+    Section,
+    StakeholderGroup,
+    Tag,
+    Topic,
+    TopicFollow,
+)
+from topics.services import contributions, workflow
 from topics.services.content import save_topic
 
 
@@ -76,6 +94,9 @@ class TopicAdmin(admin.ModelAdmin):
         # Render, cite and index once everything is saved; citations come
         # from the body, so an inline edit cannot drift from it.
         save_topic(topic=form.instance)
+        # A direct edit is a change like any other: it is kept as a revision.
+        if form.instance.status == Topic.Status.PUBLISHED:
+            workflow.record_direct_edit(topic=form.instance, by=request.user)
 
 
 @admin.register(Reference)
@@ -105,15 +126,174 @@ class ImageAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" alt="" style="max-height:4em">', image.file.url)
 
 
+class ReviewEventInline(admin.TabularInline):
+    model = ReviewEvent
+    extra = 0
+    fields = ["created_at", "action", "actor", "comment"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DecisionActionForm(ActionForm):
+    comment = forms.CharField(
+        required=False, label="Comment or reason",
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": "required to refuse or reject"}),
+    )  # fmt: skip
+
+
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
-    list_display = ["topic", "created_at", "author_display", "message", "status", "commit"]
-    list_filter = ["status", "topic__section"]
+    """The moderation queue in the admin: filter by status, compare, decide in bulk."""
+
+    list_display = [
+        "topic",
+        "created_at",
+        "author_display",
+        "message",
+        "status",
+        "conflict",
+        "compare",
+    ]
+    list_filter = ["status", "topic__status", "topic__section"]
     search_fields = ["topic__title", "message", "author_name", "author__username", "commit"]
-    list_select_related = ["topic", "author"]
+    list_select_related = ["topic", "author", "topic__current_revision"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["topic", "author", "based_on"]
-    readonly_fields = ["commit"]
+    raw_id_fields = ["topic", "author", "based_on", "replaces"]
+    readonly_fields = ["commit", "status", "topic", "based_on", "replaces", "author", "author_name"]
+    fields = [
+        "topic", "status", "title", "summary", "body", "tags", "message", "author",
+        "author_name", "based_on", "replaces", "commit",
+    ]  # fmt: skip
+    inlines = [ReviewEventInline]
+    action_form = DecisionActionForm
+    actions = ["publish_selected", "request_changes_selected", "reject_selected"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Stored text is history: decisions go through the actions, never edits.
+        return (
+            False
+            if obj is not None and obj.status not in Revision.OPEN_STATUSES
+            else super().has_change_permission(request, obj)
+        )
+
+    @admin.display(description="conflict", boolean=True)
+    def conflict(self, revision: Revision) -> bool:
+        return revision.status in Revision.OPEN_STATUSES and workflow.is_stale(revision)
+
+    @admin.display(description="compare")
+    def compare(self, revision: Revision) -> str:
+        return format_html(
+            '<a href="{}">review and compare</a>', reverse("review_revision", args=[revision.pk])
+        )
+
+    def _decide(self, request, queryset, decide, done: str) -> None:
+        comment = request.POST.get("comment", "")
+        succeeded = 0
+        for revision in queryset:
+            try:
+                decide(revision=revision, by=request.user, comment=comment)
+            except workflow.WorkflowError as error:
+                self.message_user(request, f"{revision.topic}: {error}", messages.WARNING)
+            else:
+                succeeded += 1
+                self.log_change(request, revision, f"{done}. {comment}".strip())
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded} revision(s).", messages.SUCCESS)
+
+    @admin.action(description="Publish the selected revisions", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        def publish(revision, by, comment):
+            return workflow.publish_revision(revision=revision, by=by, note=comment)
+
+        self._decide(request, queryset, publish, "Published")
+
+    @admin.action(description="Request changes (with the comment above)", permissions=["review"])
+    def request_changes_selected(self, request, queryset):
+        self._decide(request, queryset, workflow.request_changes, "Changes requested")
+
+    @admin.action(description="Reject (with the reason above)", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        def reject(revision, by, comment):
+            return workflow.reject_revision(revision=revision, by=by, reason=comment)
+
+        self._decide(request, queryset, reject, "Rejected")
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("topics.publish_revision")
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm("topics.review_revision")
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["topic", "author", "created_at", "status", "wants_public"]
+    list_filter = ["status", "wants_public"]
+    search_fields = ["body", "topic__title", "author__username"]
+    list_select_related = ["topic", "author"]
+    readonly_fields = [
+        "topic",
+        "author",
+        "body",
+        "wants_public",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+    ]
+    actions = ["accept_selected"]
+
+    @admin.action(description="Accept the selected feedback")
+    def accept_selected(self, request, queryset):
+        for item in queryset.filter(status=Feedback.Status.NEW):
+            contributions.review_feedback(feedback=item, by=request.user, accept=True)
+            self.log_change(request, item, "Accepted")
+
+
+@admin.register(ReferenceSuggestion)
+class ReferenceSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["title", "topic", "kind", "author", "status", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["title", "url", "topic__title"]
+    list_select_related = ["topic", "author"]
+    actions = ["accept_selected"]
+
+    @admin.action(description="Accept: the topics cite these references")
+    def accept_selected(self, request, queryset):
+        for item in queryset.filter(status=ReferenceSuggestion.Status.PENDING):
+            contributions.review_reference_suggestion(suggestion=item, by=request.user, accept=True)
+            self.log_change(request, item, "Accepted")
+
+
+@admin.register(StakeholderGroup)
+class StakeholderGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "affiliation", "group", "verified_at"]
+    list_filter = ["group", ("verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["display_name", "affiliation", "user__username", "user__email"]
+    list_select_related = ["user", "group"]
+    readonly_fields = ["verified_at", "verified_by"]
+    actions = ["verify_selected"]
+
+    @admin.action(description="Verify the selected stakeholders")
+    def verify_selected(self, request, queryset):
+        for profile in queryset:
+            contributions.verify_stakeholder(profile=profile, by=request.user)
+            self.log_change(request, profile, "Verified")
+
+
+@admin.register(TopicFollow)
+class TopicFollowAdmin(admin.ModelAdmin):
+    list_display = ["user", "topic", "created_at"]
+    list_select_related = ["user", "topic"]
 
 
 @admin.register(Tag)

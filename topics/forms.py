@@ -1,13 +1,15 @@
 """Forms: validation and error messages for everything users write."""
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from markdownx.widgets import AdminMarkdownxWidget
+from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
 from topics.markdown import MarkdownError, check_renderable
-from topics.models import Topic
-from topics.tagging import validate_tags
+from topics.models import Feedback, Profile, ReferenceSuggestion, Section, StakeholderGroup, Topic
+from topics.tagging import parse_tags, validate_tags
 
 
 def clean_markdown(text: str) -> str:
@@ -46,3 +48,163 @@ class TopicAdminForm(forms.ModelForm):
 
     def clean_tags(self):
         return validate_tags(self.cleaned_data.get("tags") or [])
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+class SignupForm(UserCreationForm):
+    """A new stakeholder account with its profile."""
+
+    email = forms.EmailField(help_text=_("For password resets and news about your contributions."))
+    display_name = forms.CharField(max_length=150, help_text=_("Shown with your contributions."))
+    affiliation = forms.CharField(
+        max_length=200, required=False, help_text=_("A project or company, for example.")
+    )
+    group = forms.ModelChoiceField(
+        queryset=StakeholderGroup.objects.all(),
+        required=False,
+        empty_label=_("None of these"),
+        help_text=_("The stakeholder group you speak for."),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "email"]
+
+    def clean_display_name(self) -> str:
+        return clean_plain_title(self.cleaned_data["display_name"])
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this email address already exists."))
+        return email
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["display_name", "affiliation", "group"]
+
+    def clean_display_name(self) -> str:
+        return clean_plain_title(self.cleaned_data["display_name"])
+
+
+# --- Contributions ------------------------------------------------------------
+
+
+class RevisionForm(forms.Form):
+    """The text of a suggestion: what the topic should say, and why."""
+
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    body = forms.CharField(widget=MarkdownxWidget(attrs={"rows": 24}), strip=False)
+    tags = forms.CharField(
+        required=False, max_length=1000, help_text=_("Comma-separated, for example: abi, wheels")
+    )
+    message = forms.CharField(
+        max_length=500, label=_("What did you change, and why?"),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )  # fmt: skip
+
+    def clean_title(self) -> str:
+        return clean_plain_title(self.cleaned_data["title"])
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if not body.strip():
+            raise ValidationError(_("The text cannot be empty."))
+        return clean_markdown(body)
+
+    def clean_tags(self) -> str:
+        names = validate_tags(parse_tags(self.cleaned_data.get("tags", "")))
+        return ", ".join(names)
+
+    def clean_message(self) -> str:
+        return clean_plain_title(self.cleaned_data["message"])
+
+    def text(self):
+        from topics.services.workflow import Text
+
+        data = self.cleaned_data
+        return Text(
+            title=data["title"], summary=data["summary"], body=data["body"], tags=data["tags"]
+        )
+
+
+class SuggestEditForm(RevisionForm):
+    """A suggested edit remembers which published revision it was written from."""
+
+    base = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ProposalForm(RevisionForm):
+    section = forms.ModelChoiceField(queryset=Section.objects.all(), required=False)
+    field_order = ["section", "title", "summary", "body", "tags", "message"]
+
+
+class FeedbackForm(forms.ModelForm):
+    class Meta:
+        model = Feedback
+        fields = ["body", "wants_public"]
+        labels = {"body": _("Your feedback"), "wants_public": _("Show it publicly once accepted")}
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if len(body) > 10_000:
+            raise ValidationError(_("Feedback is limited to 10,000 characters."))
+        return body
+
+
+class ReferenceSuggestionForm(forms.ModelForm):
+    class Meta:
+        model = ReferenceSuggestion
+        fields = ["url", "title", "kind", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_title(self) -> str:
+        return clean_plain_title(self.cleaned_data["title"])
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValidationError(_("Give a web address starting with http:// or https://."))
+        return url
+
+
+# --- Review -----------------------------------------------------------------------
+
+
+class DecisionForm(forms.Form):
+    """An editor's decision on a suggestion: publish, ask for changes, or reject."""
+
+    ACTIONS = [
+        ("publish", _("Publish")),
+        ("request_changes", _("Request changes")),
+        ("reject", _("Reject")),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to request changes or reject: the author reads it."),
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("action") in {"request_changes", "reject"}
+            and not data.get("comment", "").strip()
+        ):
+            self.add_error("comment", _("Say why: the author reads this."))
+        return data
+
+
+class MergeForm(RevisionForm):
+    """The editor's merge of a stale suggestion with the text published since."""
+
+    note = forms.CharField(required=False, max_length=500)
+    message = None

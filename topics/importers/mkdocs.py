@@ -435,17 +435,22 @@ class MkDocsImporter:
     def _record_current_text(self, topics: list[Topic]) -> None:
         """Store the imported text as a revision unless the latest one already has it."""
         for topic in topics:
-            latest = topic.revisions.order_by("-created_at", "-id").first()
+            latest = (
+                topic.revisions.filter(status=Revision.Status.PUBLISHED)
+                .order_by("-created_at", "-id")
+                .first()
+            )
             if latest and (latest.title, latest.summary, latest.body) == (
                 topic.title,
                 topic.summary,
                 topic.body,
             ):
+                self._make_current(topic, latest)
                 continue
             digest = hashlib.sha256(
                 f"{topic.title}\n{topic.summary}\n{topic.body}".encode()
             ).hexdigest()[:16]
-            _, created = Revision.objects.get_or_create(
+            revision, created = Revision.objects.get_or_create(
                 topic=topic,
                 commit=f"import-{digest}",
                 defaults={
@@ -458,12 +463,17 @@ class MkDocsImporter:
                     "based_on": latest,
                 },
             )
+            self._make_current(topic, revision)
             if created:
                 self.report.revisions_created += 1
                 if getattr(topic, "_import_changed", False):
-                    Topic.objects.filter(pk=topic.pk).update(
-                        updated_at=topic.revisions.first().created_at
-                    )
+                    Topic.objects.filter(pk=topic.pk).update(updated_at=revision.created_at)
+
+    def _make_current(self, topic: Topic, revision: Revision) -> None:
+        """The imported text is what readers see: its revision is the published one."""
+        if topic.current_revision_id != revision.pk:
+            Topic.objects.filter(pk=topic.pk).update(current_revision=revision)
+            topic.current_revision = revision
 
     def _check_collisions(self, topics: list[Topic]) -> None:
         for topic in topics:

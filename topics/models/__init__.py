@@ -1,5 +1,6 @@
 """The tables of the knowledge base, one module per concern."""
 
+from topics.models.accounts import Profile, StakeholderGroup, display_name
 from topics.models.content import (
     IMPORTED_MEDIA_DIR,
     Citation,
@@ -13,8 +14,16 @@ from topics.models.content import (
     legacy_path_for,
     source_path_urls,
 )
+from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
 __all__ = [
+    "Feedback",
+    "Profile",
+    "ReferenceSuggestion",
+    "ReviewEvent",
+    "StakeholderGroup",
+    "TopicFollow",
+    "display_name",
     "IMPORTED_MEDIA_DIR",
     "Citation",
     "Image",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -136,6 +137,19 @@ class Topic(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    current_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False, help_text=_("The revision readers see."),
+    )  # fmt: skip
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    last_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="proposed_topics", help_text=_("Who proposed this topic, if anyone."),
+    )  # fmt: skip
     references = models.ManyToManyField(
         "Reference", through="Citation", related_name="topics", blank=True
     )
@@ -154,12 +168,34 @@ class Topic(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "section", "order"])]
+        permissions = [
+            ("view_draft", "Can read draft topics"),
+            ("confirm_review", "Can confirm that a topic is up to date"),
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("topic_detail", kwargs={"slug": self.slug})
+
+    @property
+    def reviewed_at(self):
+        """When an editor last confirmed the text (its last update if never)."""
+        return self.last_reviewed_at or self.updated_at
+
+    @property
+    def needs_review(self) -> bool:
+        period = timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
+        return self.reviewed_at < timezone.now() - period
+
+    def visible_to(self, user) -> bool:
+        """Readers see published topics; drafts only their proposer and editors."""
+        if self.status == Topic.Status.PUBLISHED:
+            return True
+        if not user.is_authenticated:
+            return False
+        return user.pk == self.proposed_by_id or user.has_perm("topics.view_draft")
 
     @property
     def legacy_path(self) -> str | None:
@@ -255,6 +291,10 @@ class Citation(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="citations")
     reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citations")
     text = models.CharField(max_length=500, blank=True)
+    from_body = models.BooleanField(
+        default=True,
+        help_text=_("Linked from the body (kept in step with it), or added by an editor."),
+    )
 
     class Meta:
         constraints = [
@@ -294,6 +334,9 @@ class Revision(models.Model):
         CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         PUBLISHED = "published", _("Published")
         REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Superseded by a newer version")
+
+    OPEN_STATUSES = (Status.PENDING, Status.CHANGES_REQUESTED)
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="revisions")
     title = models.CharField(max_length=200)
@@ -312,12 +355,22 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     commit = models.CharField(max_length=64, blank=True, help_text=_("Imported commit id."))
     based_on = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The published revision this one was written from."),
+    )  # fmt: skip
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The earlier version of this suggestion, when its author revised it."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
+        permissions = [
+            ("review_revision", "Can review suggested changes"),
+            ("publish_revision", "Can publish revisions"),
+            ("restore_revision", "Can restore old revisions"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "commit"], condition=~Q(commit=""), name="revision_commit_unique"

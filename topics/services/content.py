@@ -47,7 +47,8 @@ def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
     # ignore_conflicts: a concurrent import may have added the same URL.
     Reference.objects.bulk_create(new, ignore_conflicts=True)
     references = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
-    Citation.objects.filter(topic=topic).exclude(reference__url__in=wanted).delete()
+    # Citations an editor added from a suggestion are not the body's to remove.
+    Citation.objects.filter(topic=topic, from_body=True).exclude(reference__url__in=wanted).delete()
     Citation.objects.bulk_create(
         [
             Citation(topic=topic, reference=references[url], text=text)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from topics.models import Image, Reference, Section, Tag, Topic
+from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
 from topics.search import MAX_QUERY_LENGTH, search_topics
 
@@ -33,9 +33,9 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(
-        Topic.objects.published().select_related("section", "parent"), slug=slug
-    )
+    topic = get_object_or_404(Topic.objects.select_related("section", "parent"), slug=slug)
+    if not topic.visible_to(request.user):
+        raise Http404("No such topic.")
     nav = published_nav()
     flat = flatten(nav)
     position = next((i for i, node in enumerate(flat) if node.topic.pk == topic.pk), None)
@@ -43,11 +43,21 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     next_node = flat[position + 1] if position is not None and position + 1 < len(flat) else None
     number = flat[position].number if position is not None else ""
     references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
+    user = request.user
+    following = (
+        user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
+    )
+    public_feedback = Feedback.objects.filter(
+        topic=topic, status=Feedback.Status.ACCEPTED, wants_public=True
+    ).select_related("author__profile")
     return render(
         request,
         "topics/topic_detail.html",
         {
             "topic": topic,
+            "following": following,
+            "public_feedback": public_feedback,
+            "can_confirm_review": user.has_perm("topics.confirm_review"),
             "nav": nav,
             "number": number,
             "tags": topic.tags.all(),

@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 )
                 save_topic(topic=topic)
                 topic.tags.set(item["tags"])
-                Revision.objects.create(
+                topic.current_revision = Revision.objects.create(
                     topic=topic,
                     title=topic.title,
                     summary=topic.summary,
@@ -55,6 +55,7 @@ class Command(BaseCommand):
                     author_name="demo",
                     message="Demo content",
                 )
+                topic.save(update_fields=["current_revision"])
                 created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo content: {created} new topics."))
         if admin:

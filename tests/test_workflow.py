@@ -1,0 +1,665 @@
+"""The editorial loop: stakeholders contribute, editors review and publish, nothing is lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.db import close_old_connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_section, make_topic, make_user
+from topics.models import (
+    Feedback,
+    Profile,
+    ReferenceSuggestion,
+    ReviewEvent,
+    Revision,
+    StakeholderGroup,
+    Topic,
+    TopicFollow,
+)
+from topics.services import workflow
+
+pytestmark = pytest.mark.django_db
+
+
+def make_stakeholder(username: str = "ada", *, verified: bool = False):
+    user = make_user(username=username)
+    user.groups.add(Group.objects.get(name="Stakeholders"))
+    Profile.objects.create(
+        user=user, display_name=username.title(), affiliation="Example project",
+        group=StakeholderGroup.objects.first(),
+    )  # fmt: skip
+    return user
+
+
+def make_editor(username: str = "eddie"):
+    user = make_user(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    Profile.objects.create(user=user, display_name=username.title())
+    return user
+
+
+def make_maintainer(username: str = "maud"):
+    user = make_user(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Maintainers"))
+    return user
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def published_topic(**overrides) -> Topic:
+    """A published topic with its first revision, as the site makes them."""
+    topic = make_topic(**overrides)
+    topic.current_revision = Revision.objects.create(
+        topic=topic, title=topic.title, summary=topic.summary, body=topic.body, message="First"
+    )
+    topic.save(update_fields=["current_revision"])
+    return topic
+
+
+def edit_form(topic: Topic, **overrides) -> dict:
+    data = {
+        "title": topic.title, "summary": topic.summary, "body": topic.body, "tags": "",
+        "message": "Clarify the text", "base": topic.current_revision_id,
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+# --- Journeys -------------------------------------------------------------------
+
+
+def test_proposal_changes_requested_revised_published_and_read(
+    client, django_capture_on_commit_callbacks
+):
+    section = make_section(
+        title="Key issues", slug="key-issues", topic_template="## Current state\n"
+    )
+    ada, eddie = make_stakeholder(), make_editor()
+    ada_client, editor_client = signed_in(ada), signed_in(eddie)
+
+    form = ada_client.get("/propose/?section=key-issues").content.decode()
+    assert "## Current state" in form
+    response = ada_client.post("/propose/", {
+        "section": section.pk, "title": "Wheels for RISC-V", "summary": "", "tags": "risc-v",
+        "body": "## Current state\n\nNone yet.", "message": "New topic",
+    })  # fmt: skip
+    topic = Topic.objects.get(title="Wheels for RISC-V")
+    assert response.status_code == 302 and topic.status == Topic.Status.DRAFT
+    assert client.get(topic.get_absolute_url()).status_code == 404
+    assert ada_client.get(topic.get_absolute_url()).status_code == 200
+
+    proposal = topic.revisions.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            f"/review/revisions/{proposal.pk}/",
+            {"action": "request_changes", "comment": "Add the problems section."},
+        )
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == Revision.Status.CHANGES_REQUESTED
+    assert "Add the problems section." in mail.outbox[-1].body
+    assert mail.outbox[-1].to == [ada.email]
+    assert "Add the problems section." in ada_client.get("/me/").content.decode()
+
+    response = ada_client.post(f"/suggestions/{proposal.pk}/revise/", {
+        "title": "Wheels for RISC-V", "summary": "", "tags": "risc-v", "message": "Add problems",
+        "body": "## Current state\n\nNone yet.\n\n## Problems\n\nNo CI runners.",
+    })  # fmt: skip
+    assert response.status_code == 302
+    revised = topic.revisions.get(status=Revision.Status.PENDING)
+    proposal.refresh_from_db()
+    assert proposal.status == Revision.Status.SUPERSEDED and revised.replaces == proposal
+
+    response = editor_client.post(f"/review/revisions/{revised.pk}/", {"action": "publish"})
+    assert response.status_code == 302
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "No CI runners." in page and "Wheels for RISC-V" in page
+    assert 'href="/tags/risc-v/"' in page
+    actions = list(ReviewEvent.objects.order_by("pk").values_list("action", "actor__username"))
+    assert actions == [
+        ("submitted", "ada"), ("changes_requested", "eddie"),
+        ("resubmitted", "ada"), ("published", "eddie"),
+    ]  # fmt: skip
+
+
+def test_suggested_edit_is_pending_beside_the_published_text(client):
+    topic = published_topic(body="Original text.")
+    ada = make_stakeholder()
+    response = signed_in(ada).post(
+        f"/topics/{topic.slug}/suggest/", edit_form(topic, body="Improved text.")
+    )
+    assert response.status_code == 302
+    assert "Original text." in client.get(topic.get_absolute_url()).content.decode()
+    suggestion = topic.revisions.get(status=Revision.Status.PENDING)
+    assert suggestion.based_on == topic.current_revision and suggestion.author == ada
+
+
+def test_suggested_edit_on_stale_base_is_flagged_as_conflict_and_nothing_is_lost(client):
+    topic = published_topic(body="Line one.\n\nLine two.")
+    ada, bob, eddie = make_stakeholder("ada"), make_stakeholder("bob"), make_editor()
+    form = edit_form(topic)
+    signed_in(ada).post(
+        f"/topics/{topic.slug}/suggest/",
+        {**form, "body": "Line one, improved by Ada.\n\nLine two."},
+    )
+    signed_in(bob).post(
+        f"/topics/{topic.slug}/suggest/",
+        {**form, "body": "Line one.\n\nLine two, improved by Bob."},
+    )
+    ada_rev, bob_rev = topic.revisions.filter(status="pending").order_by("pk")
+    workflow.publish_revision(revision=ada_rev, by=eddie)
+
+    editor_client = signed_in(eddie)
+    page = editor_client.get(f"/review/revisions/{bob_rev.pk}/").content.decode()
+    assert "Conflict" in page
+    assert "Ada" in page and "Bob" in page  # both changes are shown
+    response = editor_client.post(f"/review/revisions/{bob_rev.pk}/", {"action": "publish"})
+    assert response.status_code == 302 and response["Location"].endswith("/merge/")
+    topic.refresh_from_db()
+    assert "improved by Ada" in topic.body and "Bob" not in topic.body
+
+    merged = "Line one, improved by Ada.\n\nLine two, improved by Bob."
+    response = editor_client.post(f"/review/revisions/{bob_rev.pk}/merge/", {
+        "title": topic.title, "summary": "", "body": merged, "tags": "", "note": "merged both",
+    })  # fmt: skip
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == merged
+    bob_rev.refresh_from_db()
+    assert bob_rev.status == Revision.Status.SUPERSEDED
+    assert "Line two, improved by Bob." in bob_rev.body  # Bob's own text is kept
+    assert "improved by Ada" in client.get(topic.get_absolute_url()).content.decode()
+
+
+def test_stale_form_warns_the_author_and_keeps_the_suggestion():
+    topic = published_topic(body="Old.")
+    ada, eddie = make_stakeholder(), make_editor()
+    stale_form = edit_form(topic, body="Ada's text.")
+    newer = workflow.suggest_edit(
+        author=eddie, topic=topic, base=topic.current_revision,
+        text=workflow.Text(title=topic.title, summary="", body="Newer."), message="newer",
+    )  # fmt: skip
+    workflow.publish_revision(revision=newer, by=eddie)
+    response = signed_in(ada).post(f"/topics/{topic.slug}/suggest/", stale_form, follow=True)
+    assert "updated while you were writing" in response.content.decode()
+    assert Revision.objects.filter(author=ada, body="Ada's text.").exists()
+
+
+def test_two_editors_publishing_at_once_cannot_both_win_silently():
+    topic = published_topic(body="Base.")
+    ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
+    eddie, edna = make_editor("eddie"), make_editor("edna")
+    base = topic.current_revision
+    a = workflow.suggest_edit(
+        author=ada, topic=topic, base=base, text=workflow.Text(topic.title, "", "Ada."), message="a"
+    )
+    b = workflow.suggest_edit(
+        author=bob, topic=topic, base=base, text=workflow.Text(topic.title, "", "Bob."), message="b"
+    )
+    workflow.publish_revision(revision=a, by=eddie)
+    with pytest.raises(workflow.StaleBase):
+        workflow.publish_revision(revision=b, by=edna)
+    topic.refresh_from_db()
+    assert topic.body == "Ada." and Revision.objects.get(pk=b.pk).status == "pending"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
+    topic = published_topic(body="Base.")
+    editors = [make_editor(f"editor{n}") for n in range(4)]
+    suggestions = [
+        workflow.suggest_edit(
+            author=editor,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text(topic.title, "", f"Text {n}."),
+            message=str(n),
+        )  # fmt: skip
+        for n, editor in enumerate(editors)
+    ]
+    barrier, outcomes = threading.Barrier(len(editors)), []
+
+    def publish(revision, editor):
+        try:
+            barrier.wait()
+            workflow.publish_revision(revision=revision, by=editor)
+            outcomes.append("published")
+        except workflow.StaleBase:
+            outcomes.append("stale")
+        finally:
+            close_old_connections()
+
+    threads = [
+        threading.Thread(target=publish, args=pair)
+        for pair in zip(suggestions, editors, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["published", "stale", "stale", "stale"]
+    assert Revision.objects.filter(topic=topic, status="published").count() == 2
+
+
+def test_reject_records_the_reason_and_tells_the_author(django_capture_on_commit_callbacks):
+    topic = published_topic()
+    ada, eddie = make_stakeholder(), make_editor()
+    signed_in(ada).post(f"/topics/{topic.slug}/suggest/", edit_form(topic, body="Spam?"))
+    revision = Revision.objects.get(status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(eddie).post(
+            f"/review/revisions/{revision.pk}/", {"action": "reject", "comment": "Off topic."}
+        )
+    revision.refresh_from_db()
+    assert revision.status == Revision.Status.REJECTED
+    event = revision.events.get(action="rejected")
+    assert event.actor == eddie and event.comment == "Off topic." and event.created_at
+    assert "Off topic." in mail.outbox[-1].body
+
+
+def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
+    topic = published_topic(body="The first wording of the text.")
+    eddie = make_editor()
+    first = topic.current_revision
+    second = workflow.suggest_edit(
+        author=eddie, topic=topic, base=first,
+        text=workflow.Text(topic.title, "", "The second wording of the text."), message="Reword",
+    )  # fmt: skip
+    workflow.publish_revision(revision=second, by=eddie)
+    page = client.get(f"/topics/{topic.slug}/history/").content.decode()
+    assert "Reword" in page and "First" in page and "Current" in page
+    diff = client.get(f"/topics/{topic.slug}/compare/?a={first.pk}&b={second.pk}").content.decode()
+    assert "<del>first</del>" in diff and "<ins>second</ins>" in diff
+
+    assert client.post(f"/topics/{topic.slug}/revisions/{first.pk}/restore/").status_code == 302
+    response = signed_in(eddie).post(f"/topics/{topic.slug}/revisions/{first.pk}/restore/")
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "The first wording of the text."
+    assert topic.revisions.count() == 3  # restored as a new revision; nothing deleted
+    assert "Restored the text" in topic.current_revision.message
+
+
+def test_imported_history_shows_on_the_history_page(client):
+    topic = published_topic()
+    Revision.objects.create(
+        topic=topic, title=topic.title, body="old", author_name="Ralf Gommers",
+        message="Add SIMD page", commit="abc123",
+    )  # fmt: skip
+    page = client.get(f"/topics/{topic.slug}/history/").content.decode()
+    assert "Ralf Gommers" in page and "Add SIMD page" in page
+
+
+def test_feedback_becomes_public_once_accepted(client):
+    topic = published_topic()
+    ada, eddie = make_stakeholder(), make_editor()
+    signed_in(ada).post(
+        f"/topics/{topic.slug}/feedback/", {"body": "Mention conda.", "wants_public": "on"}
+    )
+    feedback = Feedback.objects.get()
+    assert "Mention conda." not in client.get(topic.get_absolute_url()).content.decode()
+    signed_in(eddie).post(f"/review/feedback/{feedback.pk}/", {"decision": "accept"})
+    assert "Mention conda." in client.get(topic.get_absolute_url()).content.decode()
+
+
+def test_suggested_reference_is_cited_once_accepted_and_survives_body_edits(client):
+    topic = published_topic()
+    ada, eddie = make_stakeholder(), make_editor()
+    signed_in(ada).post(f"/topics/{topic.slug}/suggest-reference/", {
+        "url": "https://peps.python.org/pep-0725/", "title": "PEP 725", "kind": "pep", "note": "",
+    })  # fmt: skip
+    suggestion = ReferenceSuggestion.objects.get()
+    signed_in(eddie).post(f"/review/references/{suggestion.pk}/", {"decision": "accept"})
+    assert "PEP 725" in client.get(topic.get_absolute_url()).content.decode()
+    edit = workflow.suggest_edit(
+        author=eddie, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "New body without links."), message="edit",
+    )  # fmt: skip
+    workflow.publish_revision(revision=edit, by=eddie)
+    assert topic.references.filter(url="https://peps.python.org/pep-0725/").exists()
+
+
+def test_followers_are_emailed_when_the_topic_changes(django_capture_on_commit_callbacks):
+    topic = published_topic()
+    ada, eddie = make_stakeholder(), make_editor()
+    signed_in(ada).post(f"/topics/{topic.slug}/follow/")
+    assert TopicFollow.objects.filter(user=ada, topic=topic).exists()
+    edit = workflow.suggest_edit(
+        author=eddie, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Changed."), message="Explain more",
+    )  # fmt: skip
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish_revision(revision=edit, by=eddie)
+    assert [message.to for message in mail.outbox] == [[ada.email]]
+    assert "Explain more" in mail.outbox[0].body
+
+
+def test_feed_carries_published_changes_with_messages(client):
+    topic = published_topic()
+    eddie = make_editor()
+    edit = workflow.suggest_edit(
+        author=eddie, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Changed."), message="Explain the ABI",
+    )  # fmt: skip
+    pending = workflow.suggest_edit(
+        author=eddie, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Pending."), message="Not yet published",
+    )  # fmt: skip
+    workflow.publish_revision(revision=edit, by=eddie)
+    feed = client.get("/feed/").content.decode()
+    assert "Explain the ABI" in feed and pending.message not in feed
+
+
+def test_stale_topics_are_flagged_to_readers_and_listed_for_editors(client, settings):
+    settings.KB_REVIEW_PERIOD_DAYS = 30
+    old = published_topic(title="Old topic", slug="old")
+    Topic.objects.filter(pk=old.pk).update(updated_at="2020-01-01T00:00:00Z")
+    fresh = published_topic(title="Fresh topic", slug="fresh")
+    assert "may be out of date" in client.get("/topics/old/").content.decode()
+    assert "may be out of date" not in client.get("/topics/fresh/").content.decode()
+    editor_client = signed_in(make_editor())
+    listing = editor_client.get("/review/stale/").content.decode()
+    assert "Old topic" in listing and "Fresh topic" not in listing
+    editor_client.post("/topics/old/reviewed/")
+    assert "may be out of date" not in client.get("/topics/old/").content.decode()
+    assert fresh.pk
+
+
+def test_signup_creates_a_stakeholder_with_a_profile_that_editors_verify(client):
+    group = StakeholderGroup.objects.get(slug="hardware-vendors")
+    response = client.post("/accounts/signup/", {
+        "username": "grace", "email": "grace@example.com", "display_name": "Grace H.",
+        "affiliation": "ChipCo", "group": group.pk,
+        "password1": "a-very-long-password-1", "password2": "a-very-long-password-1",
+    })  # fmt: skip
+    assert response.status_code == 302
+    profile = Profile.objects.get(user__username="grace")
+    assert profile.group == group and not profile.is_verified
+    assert profile.user.groups.filter(name="Stakeholders").exists()
+    editor_client = signed_in(make_editor())
+    assert "Grace H." in editor_client.get("/review/stakeholders/").content.decode()
+    editor_client.post("/review/stakeholders/", {"profile": profile.pk})
+    profile.refresh_from_db()
+    assert profile.is_verified
+
+
+def test_password_reset_sends_an_email(client):
+    make_stakeholder()
+    response = client.post("/accounts/password_reset/", {"email": "ada@example.com"})
+    assert response.status_code == 302
+    assert "/accounts/reset/" in mail.outbox[-1].body
+
+
+def test_admin_moderation_actions_publish_and_log(client):
+    topic = published_topic(body="Old.")
+    ada = make_stakeholder()
+    revision = workflow.suggest_edit(
+        author=ada, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "From the admin."), message="m",
+    )  # fmt: skip
+    admin_client = signed_in(make_maintainer())
+    listing = admin_client.get("/admin/topics/revision/?status__exact=pending").content.decode()
+    assert "review and compare" in listing
+    response = admin_client.post("/admin/topics/revision/", {
+        "action": "publish_selected", "_selected_action": [revision.pk], "comment": "ok",
+    })  # fmt: skip
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "From the admin."
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_id=str(revision.pk)).exists()
+
+
+def test_direct_admin_edit_is_kept_as_a_revision(client):
+    topic = published_topic(body="Before.")
+    admin_client = signed_in(make_maintainer())
+    data = {
+        "title": topic.title, "slug": topic.slug, "status": "published", "summary": "",
+        "body": "After.", "tags": "", "section": "", "parent": "", "order": "0", "nav_title": "",
+        "created_at_0": "2024-01-01", "created_at_1": "10:00:00",
+        "updated_at_0": "2024-01-01", "updated_at_1": "10:00:00",
+        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", data)
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert topic.current_revision.body == "After." and topic.revisions.count() == 2
+
+
+# --- Who may do what ------------------------------------------------------------
+
+ROLES = ["anonymous", "stakeholder", "editor", "maintainer"]
+CELLS = {
+    # action: expected status per role, in ROLES order
+    "read_draft": [404, 404, 200, 200],
+    "suggest_edit": [302, 200, 200, 200],
+    "review_queue": [302, 403, 200, 200],
+    "review_page": [302, 403, 200, 200],
+    "publish": [302, 403, 302, 302],
+    "restore": [302, 403, 302, 302],
+    "admin": [302, 302, 200, 200],
+}
+
+
+@pytest.fixture
+def matrix_data():
+    topic = published_topic(slug="matrix", body="Published.")
+    old = topic.current_revision
+    newer = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=old,
+        text=workflow.Text(topic.title, "", "Newer."),
+        message="n",
+    )
+    workflow.publish_revision(revision=newer, by=None)
+    pending = workflow.suggest_edit(
+        author=None, topic=topic, base=newer, text=workflow.Text(topic.title, "", "P."), message="p"
+    )
+    draft = make_topic(slug="draft", status=Topic.Status.DRAFT)
+    return {"topic": topic, "old": old, "pending": pending, "draft": draft}
+
+
+def client_for(role: str) -> Client:
+    if role == "anonymous":
+        return Client()
+    user = {"stakeholder": make_stakeholder, "editor": make_editor, "maintainer": make_maintainer}[
+        role
+    ]()
+    return signed_in(user)
+
+
+def perform(client: Client, action: str, data: dict):
+    topic, pending, old = data["topic"], data["pending"], data["old"]
+    return {
+        "read_draft": lambda: client.get("/topics/draft/"),
+        "suggest_edit": lambda: client.get(f"/topics/{topic.slug}/suggest/"),
+        "review_queue": lambda: client.get("/review/"),
+        "review_page": lambda: client.get(f"/review/revisions/{pending.pk}/"),
+        "publish": lambda: client.post(f"/review/revisions/{pending.pk}/", {"action": "publish"}),
+        "restore": lambda: client.post(f"/topics/{topic.slug}/revisions/{old.pk}/restore/"),
+        "admin": lambda: client.get("/admin/"),
+    }[action]()
+
+
+@pytest.mark.parametrize("action", list(CELLS))
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(matrix_data, role, action):
+    expected = CELLS[action][ROLES.index(role)]
+    response = perform(client_for(role), action, matrix_data)
+    assert response.status_code == expected, f"{role} {action}: {response.status_code}"
+    if expected == 302 and role == "anonymous":
+        assert "login" in response["Location"]
+
+
+# --- Bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("body", "", "This field is required"),
+        ("body", "   \n  ", "cannot be empty"),
+        ("body", "x" * 2_000_000, "too long"),
+        ("body", "".join("  " * d + "- x\n" for d in range(80)), "nested too deeply"),
+        ("title", "bad\x00title", "Null characters are not allowed"),
+        ("title", "    ", "This field is required"),
+        ("tags", "y" * 120, "is too long"),
+        ("message", "", "This field is required"),
+    ],
+    ids=["empty", "blank", "2mb", "nesting", "nul-title", "space-title", "long-tag", "no-message"],
+)
+def test_bad_suggestions_get_a_clear_message_and_keep_the_text(field, value, message):
+    topic = published_topic()
+    client = signed_in(make_stakeholder())
+    typed = "My carefully typed paragraph."
+    data = edit_form(topic, body=typed)
+    data[field] = value
+    response = client.post(f"/topics/{topic.slug}/suggest/", data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    if field != "body":
+        assert typed in page
+    assert not Revision.objects.filter(status="pending").exists()
+
+
+def test_missing_csrf_token_is_refused():
+    topic = published_topic()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_stakeholder())
+    assert client.post(f"/topics/{topic.slug}/suggest/", edit_form(topic)).status_code == 403
+
+
+def test_reused_publish_form_after_publication_is_a_message_not_a_500():
+    topic = published_topic()
+    editor_client = signed_in(make_editor())
+    revision = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Once."), message="m",
+    )  # fmt: skip
+    assert (
+        editor_client.post(f"/review/revisions/{revision.pk}/", {"action": "publish"}).status_code
+        == 302
+    )
+    again = editor_client.post(f"/review/revisions/{revision.pk}/", {"action": "publish"})
+    assert again.status_code == 200
+    assert "already published" in again.content.decode()
+    assert topic.revisions.filter(status="published").count() == 2
+
+
+def test_forged_revision_ids_are_404_or_a_form_error():
+    topic, other = published_topic(), published_topic()
+    editor_client = signed_in(make_editor())
+    assert editor_client.get("/review/revisions/999999/").status_code == 404
+    assert editor_client.get(f"/topics/{topic.slug}/compare/?a=1&b=999999").status_code == 404
+    assert editor_client.get(f"/topics/{topic.slug}/compare/?a=x&b=y").status_code == 404
+    response = editor_client.post(
+        f"/topics/{topic.slug}/revisions/{other.current_revision_id}/restore/"
+    )
+    assert response.status_code == 404
+    stakeholder = signed_in(make_stakeholder())
+    response = stakeholder.post(
+        f"/topics/{topic.slug}/suggest/", edit_form(topic, base=other.current_revision_id)
+    )
+    assert response.status_code == 200
+    assert "does not exist" in response.content.decode()
+    assert stakeholder.get(f"/suggestions/{topic.current_revision_id}/revise/").status_code == 404
+
+
+def test_someone_elses_suggestion_cannot_be_revised():
+    topic = published_topic()
+    ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
+    revision = workflow.suggest_edit(
+        author=ada, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Ada's."), message="m",
+    )  # fmt: skip
+    assert signed_in(bob).get(f"/suggestions/{revision.pk}/revise/").status_code == 404
+
+
+def test_request_changes_without_a_comment_is_refused_with_a_message():
+    topic = published_topic()
+    revision = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "x"), message="m",
+    )  # fmt: skip
+    response = signed_in(make_editor()).post(
+        f"/review/revisions/{revision.pk}/", {"action": "request_changes", "comment": ""}
+    )
+    assert response.status_code == 200 and "Say why" in response.content.decode()
+
+
+# --- Query counts ------------------------------------------------------------------
+
+
+def count_queries(client: Client, url: str) -> int:
+    from django.db import connection
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def add_revisions(topic: Topic, count: int, author) -> None:
+    Revision.objects.bulk_create(
+        Revision(topic=topic, title=topic.title, body=f"v{n}", author=author, message=f"Edit {n}")
+        for n in range(count)
+    )
+
+
+def test_history_query_count_does_not_grow_with_revisions(client):
+    topic = published_topic()
+    ada = make_stakeholder()
+    add_revisions(topic, 3, ada)
+    small = count_queries(client, f"/topics/{topic.slug}/history/")
+    add_revisions(topic, 150, ada)
+    assert count_queries(client, f"/topics/{topic.slug}/history/") == small
+
+
+def test_review_queue_query_count_does_not_grow_with_items():
+    topic = published_topic()
+    editor_client = signed_in(make_editor())
+
+    def add(count):
+        for n in range(count):
+            author = make_stakeholder(f"s{Revision.objects.count()}-{n}")
+            workflow.suggest_edit(
+                author=author, topic=topic, base=topic.current_revision,
+                text=workflow.Text(topic.title, "", f"x{n}"), message=f"m{n}",
+            )  # fmt: skip
+            Feedback.objects.create(topic=topic, author=author, body="fb")
+            ReferenceSuggestion.objects.create(
+                topic=topic, author=author, url=f"https://e.org/{n}", title="t"
+            )
+
+    add(2)
+    small = count_queries(editor_client, "/review/")
+    add(25)
+    assert count_queries(editor_client, "/review/") == small
+
+
+def test_suggestions_are_rate_limited_per_user_with_a_clear_page():
+    topic = published_topic()
+    client = signed_in(make_stakeholder())
+    for n in range(30):
+        response = client.post(f"/topics/{topic.slug}/feedback/", {"body": f"note {n}"})
+        assert response.status_code == 302
+    refused = client.post(f"/topics/{topic.slug}/feedback/", {"body": "one too many"})
+    assert refused.status_code == 403
+    assert "too many requests" in refused.content.decode()
+    assert Feedback.objects.count() == 30

@@ -1,0 +1,125 @@
+"""The editorial loop: review events, feedback, suggested references, follows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from topics.models.content import Reference, Revision, Topic
+
+
+class ReviewEvent(models.Model):
+    """One transition of a revision: who did it, when and why."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        RESUBMITTED = "resubmitted", _("Revised and resubmitted")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        MERGED = "merged", _("Merged into a newer text")
+        RESTORED = "restored", _("Restored")
+        EDITED = "edited", _("Edited directly")
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="review_events",
+    )  # fmt: skip
+    action = models.CharField(max_length=30, choices=Action)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.revision_id}"
+
+
+class Feedback(models.Model):
+    """A comment on a topic to the editors; public once accepted, if its author wants."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Awaiting an editor")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="feedback")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback"
+    )
+    body = models.TextField()
+    wants_public = models.BooleanField(
+        default=False, help_text=_("Show it under the topic once an editor accepts it.")
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.NEW, db_index=True)
+    response = models.TextField(blank=True, help_text=_("The editor's answer or reason."))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("feedback")
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.topic}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.wants_public and self.status == Feedback.Status.ACCEPTED
+
+
+class ReferenceSuggestion(models.Model):
+    """A stakeholder's proposal that a topic should cite a source."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting an editor")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="reference_suggestions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reference_suggestions"
+    )
+    url = models.URLField(max_length=1000)
+    title = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20, choices=Reference.Kind, default=Reference.Kind.OTHER)
+    note = models.TextField(blank=True, help_text=_("Why the topic should cite it."))
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING, db_index=True)
+    reason = models.TextField(blank=True)
+    reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.SET_NULL)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TopicFollow(models.Model):
+    """A user who wants an email when a topic changes."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "topic"], name="follow_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.topic}"

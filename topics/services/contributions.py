@@ -1,0 +1,97 @@
+"""Feedback, suggested references, follows and stakeholder verification."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from topics.models import (
+    Citation,
+    Feedback,
+    Profile,
+    Reference,
+    ReferenceSuggestion,
+    Topic,
+    TopicFollow,
+)
+from topics.reference_kinds import normalise_url
+from topics.services.workflow import InvalidTransition, WorkflowError
+
+
+@transaction.atomic
+def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Feedback:
+    """Leave a comment for the editors about a topic."""
+    return Feedback.objects.create(topic=topic, author=author, body=body, wants_public=wants_public)
+
+
+@transaction.atomic
+def review_feedback(*, feedback: Feedback, by, accept: bool, response: str = "") -> Feedback:
+    """Accept (and publish, if its author asked) or dismiss a piece of feedback."""
+    feedback = Feedback.objects.select_for_update().get(pk=feedback.pk)
+    if feedback.status != Feedback.Status.NEW:
+        raise InvalidTransition("This feedback was already reviewed.")
+    if not accept and not response.strip():
+        raise WorkflowError("Say why the feedback is dismissed: its author sees it.")
+    feedback.status = Feedback.Status.ACCEPTED if accept else Feedback.Status.DISMISSED
+    feedback.response, feedback.reviewed_by, feedback.reviewed_at = response, by, timezone.now()
+    feedback.save()
+    return feedback
+
+
+@transaction.atomic
+def suggest_reference(
+    *, author, topic: Topic, url: str, title: str, kind: str, note: str = ""
+) -> ReferenceSuggestion:
+    """Propose that `topic` cite a source."""
+    return ReferenceSuggestion.objects.create(
+        topic=topic, author=author, url=normalise_url(url), title=title, kind=kind, note=note
+    )
+
+
+@transaction.atomic
+def review_reference_suggestion(
+    *, suggestion: ReferenceSuggestion, by, accept: bool, reason: str = ""
+) -> ReferenceSuggestion:
+    """Accept a suggested reference (the topic then cites it) or reject it with a reason."""
+    suggestion = ReferenceSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != ReferenceSuggestion.Status.PENDING:
+        raise InvalidTransition("This suggestion was already reviewed.")
+    if not accept and not reason.strip():
+        raise WorkflowError("Give a reason: the author sees it.")
+    if accept:
+        reference, _ = Reference.objects.get_or_create(
+            url=suggestion.url, defaults={"title": suggestion.title, "kind": suggestion.kind}
+        )
+        Citation.objects.get_or_create(
+            topic=suggestion.topic, reference=reference,
+            defaults={"text": suggestion.title, "from_body": False},
+        )  # fmt: skip
+        suggestion.reference = reference
+    suggestion.status = (
+        ReferenceSuggestion.Status.ACCEPTED if accept else ReferenceSuggestion.Status.REJECTED
+    )
+    suggestion.reason, suggestion.reviewed_by, suggestion.reviewed_at = reason, by, timezone.now()
+    suggestion.save()
+    return suggestion
+
+
+def follow_topic(*, user, topic: Topic) -> None:
+    """Email `user` when `topic` changes (following twice is harmless)."""
+    try:
+        with transaction.atomic():
+            TopicFollow.objects.create(user=user, topic=topic)
+    except IntegrityError:
+        pass
+
+
+def unfollow_topic(*, user, topic: Topic) -> None:
+    TopicFollow.objects.filter(user=user, topic=topic).delete()
+
+
+@transaction.atomic
+def verify_stakeholder(*, profile: Profile, by) -> Profile:
+    """Mark a stakeholder as verified (their ballots count in votes)."""
+    if profile.verified_at is None:
+        profile.verified_at, profile.verified_by = timezone.now(), by
+        profile.save(update_fields=["verified_at", "verified_by"])
+    return profile

@@ -1,0 +1,283 @@
+"""The editorial workflow: suggest, review, publish, restore. Every write is one transaction.
+
+A topic always shows its published revision (`Topic.current_revision`);
+suggestions are revisions beside it. Publishing locks the topic row and
+checks that the suggestion was written from the text now published, so a
+newer text is never silently overwritten, and two editors publishing at
+once cannot both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from topics.models import ReviewEvent, Revision, Section, Topic
+from topics.services.content import save_topic
+from topics.services.notifications import notify_author, notify_followers
+
+
+class WorkflowError(Exception):
+    """A request the workflow cannot carry out; the message says why."""
+
+
+class InvalidTransition(WorkflowError):
+    """The revision is not in a state that allows this (for example: already published)."""
+
+
+class StaleBase(WorkflowError):
+    """The suggestion was written from a text that is no longer the published one."""
+
+
+class NotAllowed(WorkflowError):
+    """The user may not do this."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """What a revision says."""
+
+    title: str
+    summary: str
+    body: str
+    tags: str = ""
+
+
+def _event(revision: Revision, by, action: str, comment: str = "") -> ReviewEvent:
+    return ReviewEvent.objects.create(revision=revision, actor=by, action=action, comment=comment)
+
+
+def _free_slug(title: str) -> str:
+    base = slugify(title)[:90] or "topic"
+    slug, number = base, 2
+    while Topic.objects.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+@transaction.atomic
+def propose_topic(*, author, section: Section | None, text: Text, message: str) -> Revision:
+    """Create a draft topic and its first revision, waiting for review."""
+    topic = Topic(
+        title=text.title,
+        slug=_free_slug(text.title),
+        section=section,
+        summary=text.summary,
+        body=text.body,
+        status=Topic.Status.DRAFT,
+        proposed_by=author,
+        order=(section.topics.count() + 1) if section else 0,
+    )
+    save_topic(topic=topic)
+    revision = Revision.objects.create(
+        topic=topic, author=author, status=Revision.Status.PENDING, message=message,
+        title=text.title, summary=text.summary, body=text.body, tags=text.tags,
+    )  # fmt: skip
+    _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    return revision
+
+
+@transaction.atomic
+def suggest_edit(
+    *, author, topic: Topic, base: Revision | None, text: Text, message: str
+) -> Revision:
+    """Store a suggested change to `topic`, written from the published revision `base`."""
+    if base is not None and base.topic_id != topic.pk:
+        raise WorkflowError("That revision belongs to another topic.")
+    revision = Revision.objects.create(
+        topic=topic, author=author, status=Revision.Status.PENDING, message=message,
+        based_on=base, title=text.title, summary=text.summary, body=text.body, tags=text.tags,
+    )  # fmt: skip
+    _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    return revision
+
+
+@transaction.atomic
+def revise(*, revision: Revision, by, text: Text, message: str) -> Revision:
+    """The author answers "changes requested" with a new version; the old one is kept."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.author_id != by.pk:
+        raise NotAllowed("Only the author can revise a suggestion.")
+    if revision.status not in Revision.OPEN_STATUSES:
+        raise InvalidTransition(
+            f"This suggestion is {revision.get_status_display().lower()}; it cannot be revised."
+        )
+    new = Revision.objects.create(
+        topic=revision.topic, author=by, status=Revision.Status.PENDING, message=message,
+        based_on=revision.based_on, replaces=revision,
+        title=text.title, summary=text.summary, body=text.body, tags=text.tags,
+    )  # fmt: skip
+    revision.status = Revision.Status.SUPERSEDED
+    revision.save(update_fields=["status"])
+    if revision.topic.status == Topic.Status.DRAFT:
+        _update_draft(revision.topic, new)
+    _event(new, by, ReviewEvent.Action.RESUBMITTED)
+    return new
+
+
+def _update_draft(topic: Topic, revision: Revision) -> None:
+    """A draft topic shows its latest proposal to those who may see it."""
+    topic.title, topic.summary, topic.body = revision.title, revision.summary, revision.body
+    save_topic(topic=topic)
+
+
+def _lock_open(revision: Revision) -> Revision:
+    locked = (
+        Revision.objects.select_for_update().select_related("topic", "author").get(pk=revision.pk)
+    )
+    if locked.status not in Revision.OPEN_STATUSES:
+        raise InvalidTransition(
+            f"This revision is already {locked.get_status_display().lower()}; nothing was changed."
+        )
+    return locked
+
+
+@transaction.atomic
+def request_changes(*, revision: Revision, by, comment: str) -> Revision:
+    """Send a suggestion back to its author with what to change."""
+    if not comment.strip():
+        raise WorkflowError("Say what should change: the author sees your comment.")
+    revision = _lock_open(revision)
+    revision.status = Revision.Status.CHANGES_REQUESTED
+    revision.save(update_fields=["status"])
+    notify_author(
+        revision=revision, event=_event(revision, by, ReviewEvent.Action.CHANGES_REQUESTED, comment)
+    )
+    return revision
+
+
+@transaction.atomic
+def reject_revision(*, revision: Revision, by, reason: str) -> Revision:
+    """Decline a suggestion, with the reason its author will read."""
+    if not reason.strip():
+        raise WorkflowError("Give a reason: the author sees it.")
+    revision = _lock_open(revision)
+    revision.status = Revision.Status.REJECTED
+    revision.save(update_fields=["status"])
+    notify_author(
+        revision=revision, event=_event(revision, by, ReviewEvent.Action.REJECTED, reason)
+    )
+    return revision
+
+
+def is_stale(revision: Revision) -> bool:
+    """True when the text this suggestion was written from is no longer the published one."""
+    topic = revision.topic
+    return (
+        topic.current_revision_id is not None and revision.based_on_id != topic.current_revision_id
+    )
+
+
+@transaction.atomic
+def publish_revision(
+    *, revision: Revision, by, note: str = "", merged: Text | None = None
+) -> Revision:
+    """Make `revision` the published text of its topic.
+
+    If another revision was published since the suggestion's base, this raises
+    StaleBase unless the editor supplies `merged`: the text combining both,
+    published as a new revision (credited to the suggestion's author) while
+    the suggestion itself is kept, marked as merged.
+    """
+    topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
+    revision = _lock_open(revision)
+    revision.topic = topic
+    if is_stale(revision):
+        if merged is None:
+            raise StaleBase(
+                "Another version was published after this suggestion was written. "
+                "Compare both changes and publish a merged text."
+            )
+        suggestion = revision
+        revision = Revision.objects.create(
+            topic=topic, author=suggestion.author, author_name=suggestion.author_name,
+            status=Revision.Status.PENDING, based_on=topic.current_revision, replaces=suggestion,
+            message=suggestion.message or "Merged suggestion",
+            title=merged.title, summary=merged.summary, body=merged.body, tags=merged.tags,
+        )  # fmt: skip
+        suggestion.status = Revision.Status.SUPERSEDED
+        suggestion.save(update_fields=["status"])
+        _event(
+            suggestion,
+            by,
+            ReviewEvent.Action.MERGED,
+            f"Merged as revision #{revision.pk}. {note}".strip(),
+        )
+    _apply(topic=topic, revision=revision, by=by)
+    event = _event(revision, by, ReviewEvent.Action.PUBLISHED, note)
+    notify_author(revision=revision, event=event)
+    return revision
+
+
+def _apply(*, topic: Topic, revision: Revision, by) -> None:
+    """Copy a revision onto its topic and make it the published one."""
+    now = timezone.now()
+    topic.title, topic.summary, topic.body = revision.title, revision.summary, revision.body
+    topic.status = Topic.Status.PUBLISHED
+    topic.current_revision = revision
+    topic.updated_at = now
+    topic.last_reviewed_at, topic.last_reviewed_by = now, by
+    save_topic(topic=topic)
+    topic.tags.set(_tag_names(revision.tags))
+    revision.status = Revision.Status.PUBLISHED
+    revision.save(update_fields=["status"])
+    notify_followers(topic=topic, revision=revision, exclude_user_id=by.pk if by else None)
+
+
+def _tag_names(tags: str) -> list[str]:
+    from topics.tagging import parse_tags
+
+    return parse_tags(tags)
+
+
+@transaction.atomic
+def restore_revision(*, revision: Revision, by) -> Revision:
+    """Publish an old revision's text again, as a new revision (history is never rewritten)."""
+    topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
+    if revision.status != Revision.Status.PUBLISHED:
+        raise InvalidTransition("Only a revision that was once published can be restored.")
+    if revision.pk == topic.current_revision_id:
+        raise InvalidTransition("This revision is already the published text.")
+    restored = Revision.objects.create(
+        topic=topic, author=by, status=Revision.Status.PENDING, based_on=topic.current_revision,
+        message=f"Restored the text of {revision.created_at:%Y-%m-%d %H:%M} (#{revision.pk})",
+        title=revision.title, summary=revision.summary, body=revision.body, tags=revision.tags,
+    )  # fmt: skip
+    _apply(topic=topic, revision=restored, by=by)
+    _event(restored, by, ReviewEvent.Action.RESTORED, f"From revision #{revision.pk}")
+    return restored
+
+
+@transaction.atomic
+def record_direct_edit(
+    *, topic: Topic, by, message: str = "Edited in the admin"
+) -> Revision | None:
+    """Store a maintainer's direct edit (admin) as a published revision, if the text changed."""
+    current = topic.current_revision
+    tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
+    if current and (current.title, current.summary, current.body, current.tags) == (
+        topic.title, topic.summary, topic.body, tags,
+    ):  # fmt: skip
+        return None
+    revision = Revision.objects.create(
+        topic=topic, author=by, status=Revision.Status.PUBLISHED, based_on=current,
+        message=message, title=topic.title, summary=topic.summary, body=topic.body, tags=tags,
+    )  # fmt: skip
+    Topic.objects.filter(pk=topic.pk).update(
+        current_revision=revision, updated_at=revision.created_at
+    )
+    topic.current_revision = revision
+    _event(revision, by, ReviewEvent.Action.EDITED, message)
+    return revision
+
+
+@transaction.atomic
+def confirm_reviewed(*, topic: Topic, by) -> Topic:
+    """An editor confirms the topic is still accurate today."""
+    now = timezone.now()
+    Topic.objects.filter(pk=topic.pk).update(last_reviewed_at=now, last_reviewed_by=by)
+    topic.last_reviewed_at, topic.last_reviewed_by = now, by
+    return topic

@@ -1,0 +1,78 @@
+"""Accounts: sign up as a stakeholder, edit the profile, see one's contributions."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from topics.forms import ProfileForm, SignupForm
+from topics.models import Feedback, Profile, ReferenceSuggestion, ReviewEvent, Revision, TopicFollow
+
+STAKEHOLDERS = "Stakeholders"
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="10/h", method="POST", block=True)
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("my_contributions")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            Profile.objects.create(
+                user=user,
+                display_name=form.cleaned_data["display_name"],
+                affiliation=form.cleaned_data["affiliation"],
+                group=form.cleaned_data["group"],
+            )
+            user.groups.add(Group.objects.get(name=STAKEHOLDERS))
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, "Welcome! An editor will verify your account so your votes count."
+        )
+        return redirect("my_contributions")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    profile, _ = Profile.objects.get_or_create(
+        user=request.user, defaults={"display_name": request.user.get_username()}
+    )
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("my_contributions")
+    return render(request, "accounts/profile.html", {"form": form, "profile": profile})
+
+
+@login_required
+def my_contributions(request: HttpRequest) -> HttpResponse:
+    """Everything the user submitted, with its status and the editors' comments."""
+    user = request.user
+    events = ReviewEvent.objects.select_related("actor").order_by("created_at")
+    revisions = (
+        Revision.objects.filter(author=user)
+        .exclude(status=Revision.Status.PUBLISHED, events=None)
+        .select_related("topic")
+        .prefetch_related(Prefetch("events", queryset=events))
+        .defer("body")
+        .order_by("-created_at")
+    )
+    context = {
+        "profile": Profile.objects.filter(user=user).select_related("group").first(),
+        "revisions": revisions,
+        "feedback": Feedback.objects.filter(author=user).select_related("topic"),
+        "suggestions": ReferenceSuggestion.objects.filter(author=user).select_related("topic"),
+        "follows": TopicFollow.objects.filter(user=user).select_related("topic"),
+    }
+    return render(request, "accounts/contributions.html", context)

@@ -1,0 +1,130 @@
+"""A topic's history: every revision, comparisons, restoring, freshness."""
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+
+from topics import permissions
+from topics.diffing import word_diff
+from topics.markdown import MarkdownError
+from topics.models import Revision, Topic
+from topics.services import workflow
+
+HISTORY_PAGE_SIZE = 100
+
+
+def visible_topic(request: HttpRequest, slug: str) -> Topic:
+    topic = get_object_or_404(
+        Topic.objects.select_related("section", "current_revision"), slug=slug
+    )
+    if not topic.visible_to(request.user):
+        raise Http404("No such topic.")
+    return topic
+
+
+def visible_revisions(request: HttpRequest, topic: Topic) -> QuerySet[Revision]:
+    """Readers see what was published; editors see everything; authors their own too."""
+    revisions = topic.revisions.select_related("author__profile")
+    user = request.user
+    if user.has_perm(permissions.REVIEW):
+        return revisions
+    shown = Q(status=Revision.Status.PUBLISHED)
+    if user.is_authenticated:
+        shown |= Q(author=user)
+    return revisions.filter(shown)
+
+
+@require_safe
+def topic_history(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = visible_topic(request, slug)
+    revisions = visible_revisions(request, topic).defer("body").order_by("-created_at", "-id")
+    page = Paginator(revisions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "history/history.html",
+        {"topic": topic, "page": page, "can_restore": request.user.has_perm(permissions.RESTORE)},
+    )
+
+
+@require_safe
+def compare(request: HttpRequest, slug: str) -> HttpResponse:
+    """Two revisions side by side as a word-level diff (?a=older&b=newer)."""
+    topic = visible_topic(request, slug)
+    try:
+        ids = [int(request.GET["a"]), int(request.GET["b"])]
+    except (KeyError, ValueError) as exc:
+        raise Http404("Choose two revisions to compare.") from exc
+    found = {r.pk: r for r in visible_revisions(request, topic).filter(pk__in=ids)}
+    if len(found) != len(set(ids)):
+        raise Http404("No such revision of this topic.")
+    old, new = sorted((found[ids[0]], found[ids[1]]), key=lambda r: (r.created_at, r.pk))
+    return render(
+        request,
+        "history/compare.html",
+        {"topic": topic, "old": old, "new": new, "diff": diff_context(old, new)},
+    )
+
+
+def diff_context(old: Revision | None, new: Revision) -> dict:
+    """Diffs of every field of two revisions, for the compare and review pages."""
+    old_text = (old.title, old.summary, old.body, old.tags) if old else ("", "", "", "")
+    title, _ = word_diff(old_text[0], new.title)
+    summary, _ = word_diff(old_text[1], new.summary)
+    body, stats = word_diff(old_text[2], new.body)
+    tags, _ = word_diff(old_text[3], new.tags)
+    return {
+        "title_diff": title, "summary_diff": summary, "body_diff": body, "tags_diff": tags,
+        "stats": stats,
+    }  # fmt: skip
+
+
+@require_safe
+def revision_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    topic = visible_topic(request, slug)
+    revision = get_object_or_404(visible_revisions(request, topic), pk=pk)
+    html = cache.get(f"revision-html:{revision.pk}")
+    if html is None:
+        # Revisions never change, so their rendering is cached for good.
+        try:
+            html = Topic(body=revision.body, source_path=topic.source_path).render().html
+        except MarkdownError as error:
+            html = format_html('<p class="render-error">{}</p>', error)
+        cache.set(f"revision-html:{revision.pk}", html, None)
+    return render(
+        request,
+        "history/revision.html",
+        {"topic": topic, "revision": revision, "html": html,
+         "can_restore": request.user.has_perm(permissions.RESTORE)},
+    )  # fmt: skip
+
+
+@require_POST
+@permissions.require(permissions.RESTORE)
+def restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    topic = visible_topic(request, slug)
+    revision = get_object_or_404(Revision, pk=pk, topic=topic)
+    try:
+        workflow.restore_revision(revision=revision, by=request.user)
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect("topic_history", slug=topic.slug)
+    messages.success(request, "The old text is published again, as a new revision.")
+    return redirect(topic)
+
+
+@require_POST
+@permissions.require(permissions.CONFIRM_REVIEW)
+def confirm_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = visible_topic(request, slug)
+    workflow.confirm_reviewed(topic=topic, by=request.user)
+    messages.success(request, f"“{topic.title}” is marked as reviewed today.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = topic.get_absolute_url()
+    return redirect(target)

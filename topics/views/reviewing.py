@@ -1,0 +1,207 @@
+"""The editors' side: the review queue, decisions, merges, freshness, verification."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from topics import permissions
+from topics.forms import DecisionForm, MergeForm
+from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic
+from topics.services import contributions, workflow
+from topics.views.history import diff_context
+
+QUEUE_LIMIT = 200
+# A suggestion is stale when the topic has a published text it was not written from.
+STALE = ExpressionWrapper(
+    Q(topic__current_revision__isnull=False)
+    & (Q(based_on__isnull=True) | ~Q(based_on=F("topic__current_revision"))),
+    output_field=BooleanField(),
+)
+
+
+@require_safe
+@permissions.require(permissions.REVIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Everything waiting for an editor, oldest first."""
+    revisions = (
+        Revision.objects.filter(status__in=Revision.OPEN_STATUSES)
+        .select_related("topic", "author__profile")
+        .annotate(stale=STALE)
+        .defer("body")
+        .order_by("created_at")[:QUEUE_LIMIT]
+    )
+    feedback = (
+        Feedback.objects.filter(status=Feedback.Status.NEW)
+        .select_related("topic", "author__profile")
+        .order_by("created_at")[:QUEUE_LIMIT]
+    )
+    suggestions = (
+        ReferenceSuggestion.objects.filter(status=ReferenceSuggestion.Status.PENDING)
+        .select_related("topic", "author__profile")
+        .order_by("created_at")[:QUEUE_LIMIT]
+    )
+    return render(
+        request,
+        "review/queue.html",
+        {"revisions": revisions, "feedback": feedback, "suggestions": suggestions},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permissions.require(permissions.REVIEW)
+def review_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    """One suggestion against the published text, with the editor's decision."""
+    revision = get_object_or_404(
+        Revision.objects.select_related("topic__current_revision", "author__profile", "based_on"),
+        pk=pk,
+    )
+    topic = revision.topic
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, comment = form.cleaned_data["action"], form.cleaned_data["comment"]
+        if action == "publish" and not request.user.has_perm(permissions.PUBLISH):
+            form.add_error("action", "You may review but not publish.")
+        else:
+            try:
+                if action == "publish":
+                    workflow.publish_revision(revision=revision, by=request.user, note=comment)
+                    messages.success(request, f"Published: “{topic.title}” now shows this text.")
+                    return redirect(topic)
+                if action == "request_changes":
+                    workflow.request_changes(revision=revision, by=request.user, comment=comment)
+                    messages.success(request, "Changes requested; the author has been told.")
+                else:
+                    workflow.reject_revision(revision=revision, by=request.user, reason=comment)
+                    messages.success(request, "Rejected; the author has been told why.")
+                return redirect("review_queue")
+            except workflow.StaleBase as error:
+                messages.warning(request, str(error))
+                return redirect("review_merge", pk=revision.pk)
+            except workflow.WorkflowError as error:
+                form.add_error(None, str(error))
+    stale = workflow.is_stale(revision)
+    context = {
+        "revision": revision,
+        "topic": topic,
+        "form": form,
+        "stale": stale,
+        "events": revision.events.select_related("actor__profile"),
+        "diff": diff_context(topic.current_revision, revision),
+    }
+    if stale:
+        context["published_since"] = diff_context(revision.based_on, topic.current_revision)
+        context["suggested"] = diff_context(revision.based_on, revision)
+    return render(request, "review/revision.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permissions.require(permissions.REVIEW, permissions.PUBLISH)
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish a stale suggestion by merging it with the text published since."""
+    revision = get_object_or_404(
+        Revision.objects.select_related("topic__current_revision", "based_on"), pk=pk
+    )
+    topic = revision.topic
+    initial = {
+        "title": revision.title, "summary": revision.summary,
+        "body": revision.body, "tags": revision.tags,
+    }  # fmt: skip
+    form = MergeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow.publish_revision(
+                revision=revision, by=request.user, note=form.cleaned_data["note"],
+                merged=form.text(),
+            )  # fmt: skip
+        except workflow.WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The merged text is published; the suggestion is kept.")
+            return redirect(topic)
+    return render(
+        request,
+        "review/merge.html",
+        {
+            "form": form, "revision": revision, "topic": topic,
+            "published_since": diff_context(revision.based_on, topic.current_revision),
+            "suggested": diff_context(revision.based_on, revision),
+        },
+    )  # fmt: skip
+
+
+@require_POST
+@permissions.require(permissions.REVIEW)
+def review_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    feedback = get_object_or_404(Feedback, pk=pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        contributions.review_feedback(
+            feedback=feedback, by=request.user, accept=accept,
+            response=request.POST.get("response", ""),
+        )  # fmt: skip
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Feedback accepted." if accept else "Feedback dismissed.")
+    return redirect("review_queue")
+
+
+@require_POST
+@permissions.require(permissions.REVIEW)
+def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
+    suggestion = get_object_or_404(ReferenceSuggestion, pk=pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        contributions.review_reference_suggestion(
+            suggestion=suggestion, by=request.user, accept=accept,
+            reason=request.POST.get("reason", ""),
+        )  # fmt: skip
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Reference added." if accept else "Suggestion rejected.")
+    return redirect("review_queue")
+
+
+@require_safe
+@permissions.require(permissions.CONFIRM_REVIEW)
+def stale_topics(request: HttpRequest) -> HttpResponse:
+    """Published topics nobody has confirmed within the review period, oldest first."""
+    cutoff = timezone.now() - timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
+    topics = (
+        Topic.objects.published()
+        .annotate(reviewed=Coalesce("last_reviewed_at", "updated_at"))
+        .filter(reviewed__lt=cutoff)
+        .select_related("section")
+        .only("title", "slug", "section__title", "last_reviewed_at", "updated_at")
+        .order_by("reviewed")
+    )
+    return render(
+        request,
+        "review/stale.html",
+        {"topics": topics, "period": settings.KB_REVIEW_PERIOD_DAYS},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permissions.require(permissions.VERIFY)
+def stakeholders(request: HttpRequest) -> HttpResponse:
+    """Verify stakeholders so that their ballots count."""
+    if request.method == "POST":
+        profile = get_object_or_404(Profile, pk=request.POST.get("profile"))
+        contributions.verify_stakeholder(profile=profile, by=request.user)
+        messages.success(request, f"{profile.display_name} is verified.")
+        return redirect("review_stakeholders")
+    profiles = (
+        Profile.objects.select_related("user", "group", "verified_by__profile")
+        .annotate(contributions=Count("user__revisions"))
+        .order_by(F("verified_at").asc(nulls_first=True), "display_name")
+    )
+    return render(request, "review/stakeholders.html", {"profiles": profiles})
