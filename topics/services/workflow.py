@@ -126,7 +126,9 @@ def _update_draft(topic: Topic, revision: Revision) -> None:
 
 def _lock_open(revision: Revision) -> Revision:
     locked = (
-        Revision.objects.select_for_update().select_related("topic", "author").get(pk=revision.pk)
+        Revision.objects.select_for_update(of=("self",))
+        .select_related("topic", "author")
+        .get(pk=revision.pk)
     )
     if locked.status not in Revision.OPEN_STATUSES:
         raise InvalidTransition(
