@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.db import close_old_connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -238,7 +238,7 @@ def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
         except workflow.StaleBase:
             outcomes.append("stale")
         finally:
-            close_old_connections()
+            connection.close()  # each thread has its own connection
 
     threads = [
         threading.Thread(target=publish, args=pair)
@@ -607,8 +607,6 @@ def test_request_changes_without_a_comment_is_refused_with_a_message():
 
 
 def count_queries(client: Client, url: str) -> int:
-    from django.db import connection
-
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200

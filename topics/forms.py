@@ -161,6 +161,9 @@ class FeedbackForm(forms.ModelForm):
 
 
 class ReferenceSuggestionForm(forms.ModelForm):
+    # A web address typed without a scheme means https (Django 6's default).
+    url = forms.URLField(max_length=1000, assume_scheme="https")
+
     class Meta:
         model = ReferenceSuggestion
         fields = ["url", "title", "kind", "note"]
