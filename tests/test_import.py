@@ -291,3 +291,19 @@ def test_a_slug_taken_by_a_native_topic_is_reported_and_both_are_kept(tmp_path):
     assert "slug 'a' is taken" in err.getvalue()
     assert Topic.objects.get(slug="a").title == "Ours"
     assert Topic.objects.get(slug="a-2").title == "Theirs"
+
+
+def test_topic_template_option_sets_the_sections_template(tmp_path):
+    site = make_site(tmp_path, [{"Key issues": ["k/a.md"]}], {"k/a.md": "# A\n"})
+    (site / "utils").mkdir()
+    (site / "utils" / "template.md").write_text("## Current state\n\n## Problems\n")
+    call_command(
+        "import_mkdocs", str(site), "--topic-template", "key-issues=utils/template.md",
+        stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+    assert Section.objects.get(slug="key-issues").topic_template.startswith("## Current state")
+    with pytest.raises(CommandError, match="no section with the slug 'nope'"):
+        call_command(
+            "import_mkdocs", str(site), "--topic-template", "nope=utils/template.md",
+            stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from topics.importers.mkdocs import ImportFailed, MkDocsImporter
+from topics.models import Section
 
 
 class Command(BaseCommand):
@@ -16,8 +17,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--history", type=Path, help="JSON file of commits to store as revisions"
         )
+        parser.add_argument(
+            "--topic-template",
+            action="append",
+            default=[],
+            metavar="SECTION=FILE",
+            help="Markdown file (relative to DIR) that new topics proposed in SECTION start from",
+        )
 
-    def handle(self, *args, directory: Path, history: Path | None, verbosity: int, **options):
+    def handle(
+        self, *args, directory: Path, history: Path | None, topic_template: list[str],
+        verbosity: int, **options,
+    ):  # fmt: skip
         started = time.perf_counter()
         show = self.stdout.write if verbosity >= 1 else (lambda message: None)
         importer = MkDocsImporter(directory, progress=lambda message: show(f"  {message}"))
@@ -25,6 +36,8 @@ class Command(BaseCommand):
             report = importer.run(history=history)
         except ImportFailed as exc:
             raise CommandError(str(exc)) from exc
+        for spec in topic_template:
+            self._set_template(directory, spec)
         for problem in report.problems:
             self.stderr.write(self.style.WARNING(f"problem: {problem}"))
         for collision in report.collisions:
@@ -39,3 +52,16 @@ class Command(BaseCommand):
                 f"in {time.perf_counter() - started:.1f} s."
             )
         )
+
+    def _set_template(self, directory: Path, spec: str) -> None:
+        slug, separator, file = spec.partition("=")
+        if not separator:
+            raise CommandError(f"--topic-template {spec!r}: expected SECTION=FILE")
+        path = directory / file
+        try:
+            template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{path}: cannot read the topic template ({exc})") from exc
+        if not Section.objects.filter(slug=slug).update(topic_template=template):
+            raise CommandError(f"--topic-template: no section with the slug {slug!r}")
+        self.stdout.write(f"  topic template of section {slug}: {path}")
