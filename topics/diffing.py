@@ -26,12 +26,14 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def word_diff(old: str, new: str) -> tuple[SafeString, DiffStats]:
+def word_diff(old: str, new: str, *, context: int | None = 3) -> tuple[SafeString, DiffStats]:
     """HTML of `new` with words removed from `old` in <del> and added ones in <ins>.
 
     Lines are matched first and only changed stretches are compared word by
     word, which keeps long texts fast (a line diff is nearly linear in practice)
-    while showing exactly which words changed inside a paragraph.
+    while showing exactly which words changed inside a paragraph. Unchanged
+    stretches longer than 2 x `context` lines are folded to their first and
+    last `context` lines (None shows everything).
     """
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     out: list[str] = []
@@ -39,7 +41,16 @@ def word_diff(old: str, new: str) -> tuple[SafeString, DiffStats]:
     lines = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in lines.get_opcodes():
         if tag == "equal":
-            out.append(str(escape("".join(old_lines[i1:i2]))))
+            same = old_lines[i1:i2]
+            if context is not None and len(same) > 2 * context + 1:
+                head = same[:context] if i1 > 0 else []
+                tail = same[-context:] if i2 < len(old_lines) else []
+                hidden = len(same) - len(head) - len(tail)
+                out.append(str(escape("".join(head))))
+                out.append(f'<span class="diff-skip">… {hidden} unchanged lines …</span>\n')
+                out.append(str(escape("".join(tail))))
+            else:
+                out.append(str(escape("".join(same))))
             continue
         old_words = _tokens("".join(old_lines[i1:i2]))
         new_words = _tokens("".join(new_lines[j1:j2]))

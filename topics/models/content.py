@@ -18,6 +18,7 @@ from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from topics.markdown import Rendered, render
+from topics.models.accounts import display_name
 from topics.tagging import normalise_tag
 
 SLUG_HELP = _("Lower-case letters, digits and hyphens; part of the page's address.")
@@ -383,5 +384,5 @@ class Revision(models.Model):
     @property
     def author_display(self) -> str:
         if self.author_id:
-            return self.author.get_full_name() or self.author.get_username()
+            return display_name(self.author)
         return self.author_name or _("unknown")
