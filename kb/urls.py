@@ -7,7 +7,17 @@ from django.urls import include, path
 
 from topics.feeds import LatestChangesFeed
 from topics.sitemaps import SITEMAPS
-from topics.views import accounts, api, contributing, editor, history, media, reading, reviewing
+from topics.views import (
+    accounts,
+    api,
+    contributing,
+    editor,
+    history,
+    media,
+    reading,
+    reviewing,
+    voting,
+)
 
 urlpatterns = [
     path("", reading.home, name="home"),
@@ -37,6 +47,12 @@ urlpatterns = [
     path("review/references/<int:pk>/", reviewing.review_reference, name="review_reference"),
     path("review/stale/", reviewing.stale_topics, name="review_stale"),
     path("review/stakeholders/", reviewing.stakeholders, name="review_stakeholders"),
+    path("rounds/", voting.round_list, name="round_list"),
+    path("rounds/<slug:slug>/", voting.round_detail, name="round_detail"),
+    path("rounds/<slug:slug>/results/", voting.round_results, name="round_results"),
+    path("rounds/<slug:slug>/ballots.csv", voting.ballots_csv, name="round_ballots_csv"),
+    path("api/rounds/", voting.api_round_list, name="api_round_list"),
+    path("api/rounds/<slug:slug>/results/", voting.api_round_results, name="api_round_results"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("me/", accounts.my_contributions, name="my_contributions"),

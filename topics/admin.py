@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from topics.forms import TopicAdminForm
 from topics.models import (
+    Ballot,
     Citation,
     Feedback,
     Image,
@@ -17,6 +18,7 @@ from topics.models import (
     ReferenceSuggestion,
     ReviewEvent,
     Revision,
+    Round,
     Section,
     StakeholderGroup,
     Tag,
@@ -29,8 +31,8 @@ from topics.services.content import save_topic
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "order", "numbered", "topic_count"]
-    list_editable = ["order", "numbered"]
+    list_display = ["title", "slug", "order", "numbered", "follow_ranking", "topic_count"]
+    list_editable = ["order", "numbered", "follow_ranking"]
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
 
@@ -301,3 +303,56 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    """Maintainers open rounds here; once closed, a round is read-only."""
+
+    list_display = ["title", "slug", "state", "opens_at", "closes_at", "ballot_count", "results"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["candidates"]
+    fields = ["title", "slug", "description", "candidates", "opens_at", "closes_at",
+              "show_partial_results"]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(ballot_total=Count("ballots"))
+
+    @admin.display(description="ballots", ordering="ballot_total")
+    def ballot_count(self, round_: Round) -> int:
+        return round_.ballot_total
+
+    @admin.display(description="results")
+    def results(self, round_: Round) -> str:
+        return format_html('<a href="{}">results</a>', reverse("round_results", args=[round_.slug]))
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_closed:
+            return self.fields
+        return []
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.is_closed else self.prepopulated_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_closed:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Ballot)
+class BallotAdmin(admin.ModelAdmin):
+    """Ballots are the voters' own: visible for audit, never edited here."""
+
+    list_display = ["round", "voter", "voter_label", "group_name", "updated_at"]
+    list_filter = ["round", "group_name"]
+    list_select_related = ["round", "voter"]
+    readonly_fields = ["round", "voter", "voter_label", "group_name", "ranking", "created_at",
+                       "updated_at"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

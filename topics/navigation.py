@@ -32,15 +32,24 @@ class NavEntry:
     order: int
 
 
-def build_nav(topics: Iterable[Topic]) -> list[NavEntry]:
-    """Arrange topics (with `section` loaded) into ordered sections and top-level pages."""
+def build_nav(topics: Iterable[Topic], ranks: dict[int, int] | None = None) -> list[NavEntry]:
+    """Arrange topics (with `section` loaded) into ordered sections and top-level pages.
+
+    In a numbered section that follows the ranking, top-level topics come in
+    the order of `ranks` (topic id -> place in the latest closed round);
+    topics the round did not rank follow in their manual order.
+    """
+    ranks = ranks or {}
     children: dict[int | None, list[Topic]] = defaultdict(list)
     for topic in topics:
         children[topic.parent_id].append(topic)
 
-    def nodes_for(parent_id: int | None, members: list[Topic], numbered: bool) -> list[NavNode]:
+    def nodes_for(
+        parent_id: int | None, members: list[Topic], numbered: bool, ranked: bool = False
+    ) -> list[NavNode]:
         nodes = []
-        for position, topic in enumerate(sorted(members, key=_topic_key), start=1):
+        key = _ranked_key(ranks) if ranked else _topic_key
+        for position, topic in enumerate(sorted(members, key=key), start=1):
             kids = children.get(topic.pk, [])
             nodes.append(
                 NavNode(
@@ -68,7 +77,9 @@ def build_nav(topics: Iterable[Topic]) -> list[NavEntry]:
         entries.append(
             NavEntry(
                 section=section,
-                nodes=nodes_for(None, members, section.numbered),
+                nodes=nodes_for(
+                    None, members, section.numbered, section.numbered and section.follow_ranking
+                ),
                 order=section.order,
             )
         )
@@ -78,6 +89,15 @@ def build_nav(topics: Iterable[Topic]) -> list[NavEntry]:
 
 def _topic_key(topic: Topic) -> tuple[int, str]:
     return (topic.order, topic.title.lower())
+
+
+def _ranked_key(ranks: dict[int, int]):
+    unranked = len(ranks) + 1
+
+    def key(topic: Topic) -> tuple[int, int, str]:
+        return (ranks.get(topic.pk, unranked), topic.order, topic.title.lower())
+
+    return key
 
 
 def flatten(entries: list[NavEntry]) -> list[NavNode]:
@@ -111,15 +131,20 @@ class Navigation:
 
 
 def published_nav() -> Navigation:
-    """The navigation of the published site."""
+    """The navigation of the published site, key issues in the order of the latest vote."""
+    from topics.services.voting import site_ranking
+
+    ranking = site_ranking()
+    ranks = ranking.positions if ranking else {}
     topics = list(Topic.objects.published().for_nav())
     rows = [
         (
             t.pk, t.slug, t.title, t.nav_title, t.summary, t.order, t.parent_id, t.is_home,
             t.section_id, t.section.slug if t.section else "", t.section.title if t.section else "",
             t.section.order if t.section else 0, t.section.numbered if t.section else False,
+            t.section.follow_ranking if t.section else False, ranks.get(t.pk),
         )
         for t in topics
     ]  # fmt: skip
     signature = hashlib.blake2b(repr(sorted(rows)).encode(), digest_size=12).hexdigest()
-    return Navigation(entries=build_nav(topics), signature=signature)
+    return Navigation(entries=build_nav(topics, ranks), signature=signature)

@@ -14,9 +14,12 @@ from topics.models.content import (
     legacy_path_for,
     source_path_urls,
 )
+from topics.models.voting import Ballot, Round
 from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
 __all__ = [
+    "Ballot",
+    "Round",
     "Feedback",
     "Profile",
     "ReferenceSuggestion",

@@ -36,6 +36,13 @@ class Section(models.Model):
     numbered = models.BooleanField(
         default=False, help_text=_("Number this section's topics (as the key issues are).")
     )
+    follow_ranking = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Order this section's topics by the latest closed voting round; "
+            "untick to keep the manual order."
+        ),
+    )
     topic_template = models.TextField(
         blank=True,
         help_text=_("Markdown that a proposal of a new topic in this section starts from."),
@@ -89,6 +96,7 @@ class TopicQuerySet(models.QuerySet):
         return self.select_related("section").only(
             "title", "slug", "nav_title", "summary", "order", "parent_id", "section_id", "is_home",
             "section__title", "section__slug", "section__order", "section__numbered",
+            "section__follow_ranking",
         )  # fmt: skip
 
     def for_list(self) -> TopicQuerySet:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
 from topics.search import MAX_QUERY_LENGTH, search_topics
+from topics.services.voting import site_ranking
 
 
 @require_safe
@@ -44,6 +45,8 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     number = flat[position].number if position is not None else ""
     references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
     user = request.user
+    ranking = site_ranking()
+    rank = ranking.positions.get(topic.pk) if ranking else None
     following = (
         user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
     )
@@ -56,6 +59,8 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "topic": topic,
             "following": following,
+            "rank": rank,
+            "ranking": ranking,
             "public_feedback": public_feedback,
             "can_confirm_review": user.has_perm("topics.confirm_review"),
             "nav": nav,

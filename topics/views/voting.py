@@ -1,0 +1,294 @@
+"""Voting rounds: ranking the candidates, and the results with how sure they are."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.decorators import ratelimit
+
+from topics.importers.ballots import export_ballots_csv
+from topics.models import Ballot, Profile, Round
+from topics.services import voting
+
+CHART_BAR_HEIGHT = 28
+CHART_WIDTH = 640
+CHART_LABEL_WIDTH = 260
+
+
+@require_safe
+def round_list(request: HttpRequest) -> HttpResponse:
+    rounds = Round.objects.prefetch_related("candidates").order_by("-closes_at")
+    return render(request, "voting/round_list.html", {"rounds": rounds})
+
+
+def _ballot_rows(round_: Round, ranks: dict[int, int | None], typed: dict[int, str] | None):
+    """Candidates in ballot order: ranked ones by rank, then the unranked ones by title."""
+    topics = list(round_.candidates.only("pk", "title", "slug", "summary").order_by("title"))
+    rows = [
+        {
+            "topic": topic,
+            "rank": ranks.get(topic.pk),
+            "typed": (typed or {}).get(
+                topic.pk, "" if ranks.get(topic.pk) is None else ranks[topic.pk]
+            ),
+        }
+        for topic in topics
+    ]
+    rows.sort(key=lambda row: (row["rank"] is None, row["rank"] or 0, row["topic"].title.lower()))
+    return rows
+
+
+def _read_ranks(request: HttpRequest, round_: Round):
+    """Rank numbers from the form: (ranks, typed values, errors)."""
+    topic_ids = list(round_.candidates.values_list("pk", flat=True))
+    ranks, typed, errors = {}, {}, []
+    for pk in topic_ids:
+        value = request.POST.get(f"rank-{pk}", "").strip()
+        typed[pk] = value
+        if not value:
+            ranks[pk] = None
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            errors.append(f"“{value}” is not a whole number.")
+            continue
+        if not 1 <= number <= len(topic_ids):
+            errors.append(f"Ranks go from 1 to {len(topic_ids)}; {number} is outside.")
+            continue
+        ranks[pk] = number
+    if not errors and all(rank is None for rank in ranks.values()):
+        errors.append("Rank at least one topic.")
+    return ranks, typed, errors
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user_or_ip", rate="60/h", method="POST", block=True)
+def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The round, and for a verified stakeholder the ballot (drag-and-drop or rank numbers)."""
+    round_ = get_object_or_404(Round, slug=slug)
+    user = request.user
+    profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
+    eligible = bool(profile and profile.is_verified)
+    ballot = Ballot.objects.filter(round=round_, voter=user).first() if eligible else None
+    ranks = voting.ranks_from_ranking(ballot.ranking) if ballot else {}
+    typed, errors = None, []
+    if request.method == "POST":
+        if not user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        ranks, typed, errors = _read_ranks(request, round_)
+        if not errors:
+            try:
+                voting.cast_ballot(
+                    round_=round_, voter=user, groups=voting.ranking_from_ranks(ranks)
+                )
+            except voting.VotingError as error:
+                errors.append(str(error))
+            else:
+                messages.success(
+                    request,
+                    "Your ballot is saved. You can change it until the round closes.",
+                )
+                return redirect(round_)
+    context = {
+        "round": round_,
+        "eligible": eligible,
+        "profile": profile,
+        "ballot": ballot,
+        "rows": _ballot_rows(round_, ranks, typed),
+        "errors": errors,
+        "ballot_count": round_.ballots.count(),
+    }
+    return render(request, "voting/round_detail.html", context, status=400 if errors else 200)
+
+
+SUPPORT_WORDS = [
+    (0.95, "decisive", "holds in {pct} of resampled elections: decisive"),
+    (0.80, "clear", "holds in {pct} of resampled elections: clear, but not beyond doubt"),
+    (0.60, "leaning", "holds in {pct} of resampled elections: a lean, not a settled order"),
+    (0.0, "toss-up", "holds in only {pct} of resampled elections: a toss-up"),
+]
+
+
+def describe_support(fraction: float) -> tuple[str, str]:
+    """A step's bootstrap support in words: (short label, sentence)."""
+    pct = f"{fraction:.0%}"
+    for threshold, label, sentence in SUPPORT_WORDS:
+        if fraction >= threshold:
+            return label, sentence.format(pct=pct)
+    return SUPPORT_WORDS[-1][1], SUPPORT_WORDS[-1][2].format(pct=pct)
+
+
+def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.RoundResults]:
+    round_ = get_object_or_404(Round, slug=slug)
+    if not round_.results_visible():
+        raise PermissionDenied("Results are shown when the round closes.")
+    return round_, voting.round_results(round_)
+
+
+def _positions(groups: list[list[str]]) -> dict[str, int]:
+    positions, position = {}, 1
+    for group in groups:
+        for slug in group:
+            positions[slug] = position
+        position += len(group)
+    return positions
+
+
+@require_safe
+def round_results(request: HttpRequest, slug: str) -> HttpResponse:
+    round_, results = _results_or_404(request, slug)
+    tally, titles = results.tally, results.titles
+    total = tally.ballot_count or 1
+    order = [slug for group in results.ranking for slug in group]
+    steps = []
+    for index, step in enumerate(tally.schulze.steps):
+        support = results.step_support[index] if index < len(results.step_support) else 0.0
+        label, sentence = describe_support(support)
+        a, b = step.pair
+        steps.append({
+            "winner": [titles[s] for s in step.winner_group],
+            "loser": [titles[s] for s in step.loser_group],
+            "margin": step.margin, "a": titles[a], "b": titles[b],
+            "for": step.direct[0], "against": step.direct[1],
+            "support": support, "label": label, "sentence": sentence,
+        })  # fmt: skip
+    matrix = [
+        {
+            "title": titles[a],
+            "cells": [
+                None if a == b else {
+                    "value": tally.pairwise[a][b],
+                    "heat": round(10 * tally.pairwise[a][b] / total),
+                    "wins": tally.pairwise[a][b] > tally.pairwise[b][a],
+                }
+                for b in order
+            ],
+        }
+        for a in order
+    ]  # fmt: skip
+    plain_positions, balanced_positions = (
+        _positions(results.ranking),
+        _positions(results.balanced_ranking),
+    )
+    rows = [
+        {
+            "slug": slug,
+            "title": titles[slug],
+            "position": plain_positions[slug],
+            "balanced": balanced_positions.get(slug),
+            "first": tally.first_preferences.get(slug, 0),
+            "borda": tally.borda.get(slug, 0),
+            "movement": results.movement.get(slug, "absent")
+            if results.previous_round
+            else "absent",
+        }
+        for slug in order
+    ]
+    context = {
+        "round": round_,
+        "results": results,
+        "rows": rows,
+        "steps": steps,
+        "matrix": matrix,
+        "order_titles": [titles[s] for s in order],
+        "balanced": [[titles[s] for s in group] for group in results.balanced_ranking],
+        "plain": [[titles[s] for s in group] for group in results.ranking],
+        "chart": participation_chart(results.groups),
+        "groups": [
+            {
+                "name": g.name,
+                "ballots": g.ballots,
+                "eligible": g.eligible,
+                "ranking": [[titles[s] for s in group] for group in g.ranking],
+            }
+            for g in results.groups
+        ],  # fmt: skip
+    }
+    return render(request, "voting/results.html", context)
+
+
+def participation_chart(groups: list[voting.GroupParticipation]) -> dict:
+    """Geometry of a horizontal bar chart of ballots per group, drawn as SVG by the template."""
+    most = max([g.ballots for g in groups] + [g.eligible or 0 for g in groups] + [1])
+    scale = (CHART_WIDTH - CHART_LABEL_WIDTH - 60) / most
+    bars = []
+    for index, group in enumerate(groups):
+        y = index * (CHART_BAR_HEIGHT + 10)
+        longest = max(group.ballots, group.eligible or 0) * scale
+        bars.append({
+            "name": group.name, "ballots": group.ballots, "eligible": group.eligible,
+            "y": y, "text_y": y + CHART_BAR_HEIGHT * 0.68,
+            "width": round(group.ballots * scale, 1),
+            "eligible_width": round((group.eligible or 0) * scale, 1),
+            "value_x": CHART_LABEL_WIDTH + round(longest, 1) + 6,
+        })  # fmt: skip
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": max(1, len(groups)) * (CHART_BAR_HEIGHT + 10),
+        "label_width": CHART_LABEL_WIDTH,
+        "bar_height": CHART_BAR_HEIGHT,
+    }
+
+
+@require_safe
+def ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The anonymised ballots of a closed round, in the import format."""
+    round_ = get_object_or_404(Round, slug=slug)
+    if not round_.is_closed:
+        raise Http404("Ballots are published when the round closes.")
+    response = HttpResponse(export_ballots_csv(round_), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{round_.slug}-ballots.csv"'
+    return response
+
+
+@require_safe
+def api_round_list(request: HttpRequest) -> JsonResponse:
+    rounds = Round.objects.order_by("-closes_at")
+    items = [
+        {
+            "slug": r.slug, "title": r.title, "state": r.state,
+            "opens": r.opens_at.isoformat(), "closes": r.closes_at.isoformat(),
+            "results": request.build_absolute_uri(f"/api/rounds/{r.slug}/results/"),
+        }
+        for r in rounds
+    ]  # fmt: skip
+    return JsonResponse({"count": len(items), "results": items})
+
+
+@require_safe
+def api_round_results(request: HttpRequest, slug: str) -> JsonResponse:
+    round_ = get_object_or_404(Round, slug=slug)
+    if not round_.results_visible():
+        return JsonResponse({"detail": "Results are shown when the round closes."}, status=403)
+    results = voting.round_results(round_)
+    tally = results.tally
+    return JsonResponse({
+        "round": round_.slug,
+        "state": round_.state,
+        "ballots": tally.ballot_count,
+        "candidates": results.candidates,
+        "ranking": results.ranking,
+        "pairwise": tally.pairwise,
+        "strongest_paths": tally.schulze.strongest_paths,
+        "steps": [
+            {"above": s.winner_group, "below": s.loser_group, "margin": s.margin,
+             "support": results.step_support[i] if i < len(results.step_support) else None}
+            for i, s in enumerate(tally.schulze.steps)
+        ],
+        "first_preferences": tally.first_preferences,
+        "borda": tally.borda,
+        "groups": {
+            g.name: {"ballots": g.ballots, "eligible": g.eligible, "ranking": g.ranking}
+            for g in results.groups
+        },
+        "balanced_ranking": results.balanced_ranking,
+        "previous_round": results.previous_round[0] if results.previous_round else None,
+        "movement": results.movement,
+    })  # fmt: skip
