@@ -48,8 +48,11 @@ def media_root():
 
 @pytest.fixture(scope="session", autouse=True)
 def collected_static():
-    """Pages use hashed static names (as in production): collect them if nobody has."""
-    if not (Path(django_settings.STATIC_ROOT) / "staticfiles.json").exists():
+    """Pages use hashed static names (as in production): collect them when out of date."""
+    manifest = Path(django_settings.STATIC_ROOT) / "staticfiles.json"
+    sources = [p for folder in django_settings.STATICFILES_DIRS for p in Path(folder).rglob("*")]
+    newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
         call_command("collectstatic", "--noinput", verbosity=0)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from topics.models import Section, Topic
+from topics.services.voting import SiteRanking, site_ranking
 
 
 @dataclass
@@ -125,6 +126,7 @@ class Navigation:
 
     entries: list[NavEntry]
     signature: str
+    ranking: SiteRanking | None = None
 
     def __iter__(self):
         return iter(self.entries)
@@ -132,8 +134,6 @@ class Navigation:
 
 def published_nav() -> Navigation:
     """The navigation of the published site, key issues in the order of the latest vote."""
-    from topics.services.voting import site_ranking
-
     ranking = site_ranking()
     ranks = ranking.positions if ranking else {}
     topics = list(Topic.objects.published().for_nav())
@@ -147,4 +147,4 @@ def published_nav() -> Navigation:
         for t in topics
     ]  # fmt: skip
     signature = hashlib.blake2b(repr(sorted(rows)).encode(), digest_size=12).hexdigest()
-    return Navigation(entries=build_nav(topics, ranks), signature=signature)
+    return Navigation(entries=build_nav(topics, ranks), signature=signature, ranking=ranking)

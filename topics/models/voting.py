@@ -74,6 +74,9 @@ class Round(models.Model):
             return Round.State.OPEN
         return Round.State.CLOSED
 
+    def get_state_display(self) -> str:
+        return str(Round.State(self.state).label)
+
     @property
     def is_closed(self) -> bool:
         return self.state == Round.State.CLOSED

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_safe
 from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
 from topics.search import MAX_QUERY_LENGTH, search_topics
-from topics.services.voting import site_ranking
 
 
 @require_safe
@@ -45,7 +44,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     number = flat[position].number if position is not None else ""
     references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
     user = request.user
-    ranking = site_ranking()
+    ranking = nav.ranking
     rank = ranking.positions.get(topic.pk) if ranking else None
     following = (
         user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
