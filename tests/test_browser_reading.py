@@ -8,7 +8,10 @@ from tests.factories import make_topic
 from tests.test_security import png_bytes
 from topics.models import Image
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 BODY = """\
 === "First tab"

@@ -156,7 +156,7 @@ def test_one_ballot_per_voter_is_enforced_by_the_database():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_double_submits_on_postgres_leave_exactly_one_ballot():
     round_ = make_round()
     voter = verified()

@@ -214,7 +214,7 @@ def test_two_editors_publishing_at_once_cannot_both_win_silently():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
     topic = published_topic(body="Base.")
     editors = [make_editor(f"editor{n}") for n in range(4)]
