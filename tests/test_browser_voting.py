@@ -53,8 +53,11 @@ def test_ranking_by_dragging_then_seeing_the_results(live_server):
         assert first_choice(round_) == ["a"]
         items = page.locator(".ballot-item")
         assert items.first.get_attribute("data-topic") == str(round_.candidates.get(slug="a").pk)
-        page.drag_and_drop("li.ballot-item:has-text('Topic C')", "li.ballot-item:has-text('Topic A')",
-                           target_position={"x": 10, "y": 2})  # fmt: skip
+        page.drag_and_drop(
+            "li.ballot-item:has-text('Topic C')",
+            "li.ballot-item:has-text('Topic A')",
+            target_position={"x": 10, "y": 2},
+        )
         assert rank(page, "Topic C").input_value() == "1"
         assert rank(page, "Topic A").input_value() == "2"
         page.get_by_role("button", name="Move Topic B up").click()
