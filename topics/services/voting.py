@@ -204,7 +204,8 @@ def _participation(tally: ranking.Tally) -> list[GroupParticipation]:
         GroupParticipation(
             name=name,
             ballots=tally.groups[name].ballot_count if name in tally.groups else 0,
-            eligible=eligible.get(name),
+            # Unknown (None) when no member is verified here, as with imported ballots.
+            eligible=eligible.get(name) or None,
             ranking=tally.groups[name].ranking if name in tally.groups else [],
         )
         for name in names

@@ -1,12 +1,15 @@
 """python manage.py load_demo: a small knowledge base to try the site with."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from topics.demo.content import SECTIONS
-from topics.models import Revision, Section, Topic
+from topics.models import Ballot, Revision, Round, Section, StakeholderGroup, Topic
 from topics.services.content import save_topic
 
 
@@ -58,6 +61,7 @@ class Command(BaseCommand):
                 topic.save(update_fields=["current_revision"])
                 created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo content: {created} new topics."))
+        self._demo_round()
         if admin:
             self._create_admin()
 
@@ -69,3 +73,39 @@ class Command(BaseCommand):
             return
         User.objects.create_superuser("admin", "admin@example.com", "admin")
         self.stdout.write(self.style.WARNING("Created the development account admin / admin."))
+
+    def _demo_round(self) -> None:
+        """A closed demo vote over the key issues, so the ranking pages have something to show."""
+        if Round.objects.filter(slug="demo-priorities").exists():
+            return
+        candidates = list(Topic.objects.filter(section__slug="key-issues", status="published"))
+        if len(candidates) < 2:
+            return
+        first, second = candidates[0].pk, candidates[1].pk
+        groups = list(StakeholderGroup.objects.order_by("order"))
+        now = timezone.now()
+        Round.objects.bulk_create(
+            [
+                Round(
+                    slug="demo-priorities",
+                    title="Demo: which key issue matters most?",
+                    description="Invented ballots, so that the results page can be explored.",
+                    opens_at=now - timedelta(days=30),
+                    closes_at=now - timedelta(days=1),
+                )
+            ]
+        )
+        round_ = Round.objects.get(slug="demo-priorities")
+        round_.candidates.set(candidates)
+        # Most voters put the second issue first; one large group prefers the first.
+        patterns = [[[second], [first]]] * 7 + [[[first], [second]]] * 5 + [[[first, second]]] * 2
+        Ballot.objects.bulk_create(
+            Ballot(
+                round=round_,
+                voter_label=f"demo-voter-{number}",
+                group_name=groups[number % len(groups)].name if groups else "",
+                ranking=pattern,
+            )
+            for number, pattern in enumerate(patterns, start=1)
+        )
+        self.stdout.write(self.style.SUCCESS("Demo voting round: 14 ballots."))
