@@ -325,7 +325,8 @@ class MkDocsImporter:
             "section": section,
             "parent": parent,
             "order": order,
-            "nav_title": (page.group_title or (page.title if page.title != title else "") or "")[
+            # Only a nav label that differs from the page's own title is worth keeping.
+            "nav_title": next((t for t in (page.group_title, page.title) if t and t != title), "")[
                 :200
             ],
             "body": body,
