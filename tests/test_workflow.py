@@ -661,3 +661,15 @@ def test_suggestions_are_rate_limited_per_user_with_a_clear_page():
     assert refused.status_code == 403
     assert "too many requests" in refused.content.decode()
     assert Feedback.objects.count() == 30
+
+
+def test_public_feedback_is_markdown_rendered_and_sanitised(client):
+    topic = published_topic()
+    ada, eddie = make_stakeholder(), make_editor()
+    body = "**Mention conda.**\n\n<script>alert(1)</script><img src=x onerror=alert(1)>"
+    signed_in(ada).post(f"/topics/{topic.slug}/feedback/", {"body": body, "wants_public": "on"})
+    feedback = Feedback.objects.get()
+    signed_in(eddie).post(f"/review/feedback/{feedback.pk}/", {"decision": "accept"})
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "<strong>Mention conda.</strong>" in page
+    assert "<script>alert" not in page and "onerror" not in page

@@ -151,13 +151,15 @@ class FeedbackForm(forms.ModelForm):
         model = Feedback
         fields = ["body", "wants_public"]
         labels = {"body": _("Your feedback"), "wants_public": _("Show it publicly once accepted")}
-        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+        widgets = {"body": MarkdownxWidget(attrs={"rows": 8})}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
         if len(body) > 10_000:
             raise ValidationError(_("Feedback is limited to 10,000 characters."))
-        return body
+        if not body.strip():
+            raise ValidationError(_("The feedback cannot be empty."))
+        return clean_markdown(body)
 
 
 class ReferenceSuggestionForm(forms.ModelForm):

@@ -52,6 +52,7 @@ class Feedback(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback"
     )
     body = models.TextField()
+    body_html = models.TextField(blank=True, editable=False)
     wants_public = models.BooleanField(
         default=False, help_text=_("Show it under the topic once an editor accepts it.")
     )

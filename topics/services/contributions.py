@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from topics.markdown import render
 from topics.models import (
     Citation,
     Feedback,
@@ -20,8 +21,14 @@ from topics.services.workflow import InvalidTransition, WorkflowError
 
 @transaction.atomic
 def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Feedback:
-    """Leave a comment for the editors about a topic."""
-    return Feedback.objects.create(topic=topic, author=author, body=body, wants_public=wants_public)
+    """Leave a comment for the editors about a topic (Markdown, rendered and sanitised once)."""
+    return Feedback.objects.create(
+        topic=topic,
+        author=author,
+        body=body,
+        body_html=render(body).html,
+        wants_public=wants_public,
+    )
 
 
 @transaction.atomic
