@@ -54,6 +54,7 @@ urlpatterns = [
     path("api/rounds/", voting.api_round_list, name="api_round_list"),
     path("api/rounds/<slug:slug>/results/", voting.api_round_results, name="api_round_results"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("me/", accounts.my_contributions, name="my_contributions"),
     path("me/profile/", accounts.profile_edit, name="profile_edit"),

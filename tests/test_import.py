@@ -307,3 +307,24 @@ def test_topic_template_option_sets_the_sections_template(tmp_path):
             "import_mkdocs", str(site), "--topic-template", "nope=utils/template.md",
             stdout=StringIO(), stderr=StringIO(),
         )  # fmt: skip
+
+
+def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_silently(tmp_path):
+    from topics.services import workflow
+
+    site = make_site(tmp_path, ["a.md"], {"a.md": "# A\n\nfrom the file"})
+    call_command("import_mkdocs", str(site), stdout=StringIO())
+    topic = Topic.objects.get()
+    edit = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text("A", "", "written on the site"), message="site edit",
+    )  # fmt: skip
+    workflow.publish_revision(revision=edit, by=None)
+    call_command("import_mkdocs", str(site), stdout=StringIO())
+    topic.refresh_from_db()
+    assert topic.body.strip() == "from the file"
+    assert topic.current_revision.body.strip() == "from the file"
+    assert topic.current_revision.based_on == edit
+    assert list(topic.revisions.values_list("body", flat=True))[:2] == [
+        "from the file", "written on the site",
+    ]  # fmt: skip

@@ -215,3 +215,14 @@ def test_repeated_failed_sign_ins_lock_that_username_from_that_address(client, s
     assert "Try again in" in locked.content.decode()
     other = client.post("/admin/login/", {"username": "someone-else", "password": "x"})
     assert other.status_code == 200
+
+
+def test_decompression_bomb_is_refused_with_a_message(client, user):
+    client.force_login(user)
+    output = io.BytesIO()
+    PILImage.new("1", (20000, 20000)).save(output, format="PNG")
+    upload = SimpleUploadedFile("bomb.png", output.getvalue(), content_type="image/png")
+    response = client.post(UPLOAD, {"image": upload}, **AJAX)
+    assert response.status_code == 400
+    assert "too many pixels" in response.json()["image"][0]
+    assert not Image.objects.exists()

@@ -419,3 +419,22 @@ def test_editors_see_rounds_but_only_maintainers_change_them():
         editor.post(f"/admin/topics/round/{round_.pk}/delete/", {"post": "yes"}).status_code == 403
     )
     assert Client().get("/admin/topics/round/").status_code == 302
+
+
+def test_the_site_ranking_follows_ballots_added_to_a_closed_round(client):
+    section, topics = key_issue_site()
+    round_ = make_round(state="closed", slug="empty", slugs=())
+    round_.candidates.set(topics.values())
+    home = client.get("/").content.decode()
+    assert home.index("Issue abi") < home.index("Issue simd")
+    import_ballots(text=ballots_csv([("v", "g", "simd > abi > gpus")]), round_slug="empty")
+    home = client.get("/").content.decode()
+    assert home.index("Issue simd") < home.index("Issue abi")
+
+
+@pytest.mark.parametrize("state", ["open", "upcoming"])
+def test_imported_ballots_never_go_into_a_live_round(state):
+    make_round(state=state)
+    with pytest.raises(BallotFileError, match="imported ballots go into a closed round"):
+        import_ballots(text=ballots_csv([("v", "g", "a > b")]), round_slug="priorities-2026")
+    assert not Ballot.objects.exists()

@@ -673,3 +673,96 @@ def test_public_feedback_is_markdown_rendered_and_sanitised(client):
     page = client.get(topic.get_absolute_url()).content.decode()
     assert "<strong>Mention conda.</strong>" in page
     assert "<script>alert" not in page and "onerror" not in page
+
+
+# --- Found in review ------------------------------------------------------------------
+
+
+def test_merge_page_without_a_conflict_sends_the_editor_back_to_the_review():
+    topic = published_topic()
+    revision = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Fresh."), message="m",
+    )  # fmt: skip
+    proposal = workflow.propose_topic(
+        author=None, section=None, text=workflow.Text("New", "", "Body."), message="p"
+    )
+    editor_client = signed_in(make_editor())
+    for pending in (revision, proposal):
+        response = editor_client.get(f"/review/revisions/{pending.pk}/merge/")
+        assert response.status_code == 302 and response["Location"].endswith(f"/{pending.pk}/")
+
+
+def test_an_editors_merged_text_is_what_gets_published():
+    topic = published_topic(body="Base.")
+    eddie = make_editor()
+    revision = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Suggested."), message="m",
+    )  # fmt: skip
+    workflow.publish_revision(
+        revision=revision, by=eddie, merged=workflow.Text(topic.title, "", "Edited by the editor.")
+    )
+    topic.refresh_from_db()
+    assert topic.body == "Edited by the editor."
+    assert Revision.objects.get(pk=revision.pk).body == "Suggested."
+
+
+def test_publishing_a_suggestion_does_not_unarchive_a_topic():
+    topic = published_topic()
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.ARCHIVED)
+    revision = workflow.suggest_edit(
+        author=None, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Edit."), message="m",
+    )  # fmt: skip
+    workflow.publish_revision(revision=revision, by=make_editor())
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.ARCHIVED
+
+
+def test_saving_an_unchanged_topic_in_the_admin_adds_no_revision():
+    topic = published_topic(tags=["zeta", "alpha"])
+    Revision.objects.filter(pk=topic.current_revision_id).update(tags="zeta, alpha")
+    topic.refresh_from_db()
+    assert workflow.record_direct_edit(topic=topic, by=make_maintainer()) is None
+    assert topic.revisions.count() == 1
+
+
+def test_a_draft_parent_does_not_leak_through_a_published_child(client):
+    draft = make_topic(slug="secret-parent", title="Secret parent", status=Topic.Status.DRAFT)
+    make_topic(slug="child", title="Child", parent=draft)
+    assert "Secret parent" not in client.get("/topics/child/").content.decode()
+    assert client.get("/api/topics/child/").json()["parent"] is None
+    listed = client.get("/api/topics/").json()["results"]
+    assert all(item["parent"] != "secret-parent" for item in listed)
+
+
+def test_changing_group_after_verification_needs_a_new_verification():
+    user = make_stakeholder()
+    profile = Profile.objects.get(user=user)
+    profile.verified_at = "2026-01-01T00:00:00Z"
+    profile.save()
+    other = StakeholderGroup.objects.exclude(pk=profile.group_id).first()
+    response = signed_in(user).post(
+        "/me/profile/", {"display_name": "Ada", "affiliation": "", "group": other.pk}
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.group == other and not profile.is_verified
+
+
+def test_verifying_with_a_forged_profile_id_is_a_404():
+    editor_client = signed_in(make_editor())
+    assert editor_client.post("/review/stakeholders/", {"profile": "abc"}).status_code == 404
+    assert editor_client.post("/review/stakeholders/", {"profile": "99999"}).status_code == 404
+
+
+def test_compare_with_an_enormous_id_is_a_404(client):
+    topic = published_topic()
+    url = f"/topics/{topic.slug}/compare/?a=1&b=99999999999999999999999"
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/search/?q=a%00b", "/foo%00/", "/propose/?section=%00"])
+def test_nul_characters_in_addresses_are_a_400_not_a_500(client, url):
+    assert client.get(url).status_code == 400

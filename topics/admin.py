@@ -36,9 +36,12 @@ class SectionAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
 
-    @admin.display(description="topics")
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(topic_total=Count("topics"))
+
+    @admin.display(description="topics", ordering="topic_total")
     def topic_count(self, section: Section) -> int:
-        return section.topics.count()
+        return section.topic_total
 
 
 class CitationInline(admin.TabularInline):

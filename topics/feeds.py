@@ -18,7 +18,7 @@ class LatestChangesFeed(Feed):
             Revision.objects.filter(
                 status=Revision.Status.PUBLISHED, topic__status=Topic.Status.PUBLISHED
             )
-            .select_related("topic", "author")
+            .select_related("topic", "author__profile")
             .order_by("-created_at", "-id")[:50]
         )
 

@@ -50,6 +50,8 @@ def clean_upload(data: bytes) -> ContentFile:
         image.save(output, format=image.format, **options)
     except ValidationError:
         raise
+    except PILImage.DecompressionBombError as exc:
+        raise ValidationError(_("The image has too many pixels.")) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(
             _("This file is not an image we accept (PNG, JPEG, GIF or WebP).")

@@ -1,6 +1,6 @@
 """Middleware of our own."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 
 from topics.views.reading import healthz
 
@@ -18,4 +18,22 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest):
         if request.path == "/healthz" and request.method in {"GET", "HEAD"}:
             return healthz(request)
+        return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a NUL character in the path or the query string.
+
+    PostgreSQL cannot store or compare text containing NUL, so such a value
+    reaching a query would be a 500. Form fields reject it with a message.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if "\x00" in request.path or any(
+            "\x00" in value for values in request.GET.lists() for value in values[1]
+        ):
+            return HttpResponseBadRequest("NUL characters are not allowed in addresses.")
         return self.get_response(request)

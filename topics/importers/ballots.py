@@ -8,11 +8,12 @@ Export writes the same format with anonymous voters, so anyone can recount.
 from __future__ import annotations
 
 import csv
-import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,6 +104,11 @@ def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImpo
     if round_ is not None:
         if round_.ballots.exists():
             errors.append(f"round {round_slug!r} already has ballots; a round is counted once")
+        if not round_.is_closed:
+            errors.append(
+                f"round {round_slug!r} is {round_.state}: imported ballots go into a closed round, "
+                "never mixed into a live vote"
+            )
         allowed = set(round_.candidates.values_list("slug", flat=True))
         errors += [
             f"line {b.line}: {slug!r} is not a candidate of round {round_slug!r}"
@@ -144,7 +150,10 @@ def export_ballots_csv(round_: Round) -> str:
     slugs = dict(round_.candidates.values_list("pk", "slug"))
     rows = []
     for pk, groups, group_name in round_.ballots.values_list("pk", "ranking", "group_name"):
-        key = hashlib.sha256(f"{round_.pk}:{pk}:{round_.slug}".encode()).hexdigest()
+        # Keyed with the secret key: nobody can recover the order ballots were cast in.
+        key = hmac.new(
+            settings.SECRET_KEY.encode(), f"{round_.pk}:{pk}".encode(), "sha256"
+        ).hexdigest()
         rows.append((key, group_name, ranking.format_ranking(slug_ranking(groups, slugs))))
     rows.sort()
     output = io.StringIO()

@@ -436,7 +436,7 @@ class MkDocsImporter:
     def _record_current_text(self, topics: list[Topic]) -> None:
         """Store the imported text as a revision unless the latest one already has it."""
         for topic in topics:
-            latest = (
+            latest = topic.current_revision or (
                 topic.revisions.filter(status=Revision.Status.PUBLISHED)
                 .order_by("-created_at", "-id")
                 .first()
@@ -448,9 +448,11 @@ class MkDocsImporter:
             ):
                 self._make_current(topic, latest)
                 continue
-            digest = hashlib.sha256(
-                f"{topic.title}\n{topic.summary}\n{topic.body}".encode()
-            ).hexdigest()[:16]
+            # The base is part of the key: the file's text, imported again over a
+            # newer text written on the site, becomes a new revision on top of it.
+            base = latest.pk if latest else ""
+            text = f"{base}\n{topic.title}\n{topic.summary}\n{topic.body}"
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
             revision, created = Revision.objects.get_or_create(
                 topic=topic,
                 commit=f"import-{digest}",

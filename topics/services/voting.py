@@ -242,7 +242,9 @@ def site_ranking() -> SiteRanking | None:
     latest = Round.objects.latest_closed()
     if latest is None:
         return None
-    key = f"site-ranking:v1:{latest.pk}:{latest.closes_at.timestamp()}"
+    stats = latest.ballots.aggregate(count=Count("pk"), changed=Max("updated_at"))
+    changed = stats["changed"].timestamp() if stats["changed"] else 0
+    key = f"site-ranking:v2:{latest.pk}:{latest.closes_at.timestamp()}:{stats['count']}:{changed}"
     found = cache.get(key)
     if found is None:
         results = round_results(latest)

@@ -187,12 +187,13 @@ def publish_revision(
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
     revision = _lock_open(revision)
     revision.topic = topic
-    if is_stale(revision):
-        if merged is None:
-            raise StaleBase(
-                "Another version was published after this suggestion was written. "
-                "Compare both changes and publish a merged text."
-            )
+    if is_stale(revision) and merged is None:
+        raise StaleBase(
+            "Another version was published after this suggestion was written. "
+            "Compare both changes and publish a merged text."
+        )
+    if merged is not None:
+        # The editor's text is what gets published; the suggestion is kept as written.
         suggestion = revision
         revision = Revision.objects.create(
             topic=topic, author=suggestion.author, author_name=suggestion.author_name,
@@ -218,7 +219,8 @@ def _apply(*, topic: Topic, revision: Revision, by) -> None:
     """Copy a revision onto its topic and make it the published one."""
     now = timezone.now()
     topic.title, topic.summary, topic.body = revision.title, revision.summary, revision.body
-    topic.status = Topic.Status.PUBLISHED
+    if topic.status == Topic.Status.DRAFT:
+        topic.status = Topic.Status.PUBLISHED  # an accepted proposal goes live; archived stays
     topic.current_revision = revision
     topic.updated_at = now
     topic.last_reviewed_at, topic.last_reviewed_by = now, by
@@ -260,9 +262,9 @@ def record_direct_edit(
     """Store a maintainer's direct edit (admin) as a published revision, if the text changed."""
     current = topic.current_revision
     tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
-    if current and (current.title, current.summary, current.body, current.tags) == (
-        topic.title, topic.summary, topic.body, tags,
-    ):  # fmt: skip
+    if current and (current.title, current.summary, current.body) == (
+        topic.title, topic.summary, topic.body,
+    ) and sorted(_tag_names(current.tags)) == sorted(_tag_names(tags)):  # fmt: skip
         return None
     revision = Revision.objects.create(
         topic=topic, author=by, status=Revision.Status.PUBLISHED, based_on=current,

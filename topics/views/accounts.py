@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -43,13 +44,20 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="30/h", method="POST", block=True)
 def profile_edit(request: HttpRequest) -> HttpResponse:
     profile, _ = Profile.objects.get_or_create(
         user=request.user, defaults={"display_name": request.user.get_username()}
     )
+    verified_group = profile.group_id if profile.is_verified else None
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        profile = form.save(commit=False)
+        if profile.is_verified and profile.group_id != verified_group:
+            # A verification vouches for the group too: a new group needs a new check.
+            profile.verified_at = profile.verified_by = None
+            messages.warning(request, "You changed your group: an editor will verify you again.")
+        profile.save()
         messages.success(request, "Your profile is saved.")
         return redirect("my_contributions")
     return render(request, "accounts/profile.html", {"form": form, "profile": profile})
@@ -76,3 +84,9 @@ def my_contributions(request: HttpRequest) -> HttpResponse:
         "follows": TopicFollow.objects.filter(user=user).select_related("topic"),
     }
     return render(request, "accounts/contributions.html", context)
+
+
+# Django's view, rate-limited: it sends email to whatever address is typed.
+password_reset = ratelimit(key="ip", rate="10/h", method="POST", block=True)(
+    auth_views.PasswordResetView.as_view()
+)

@@ -21,13 +21,19 @@ def _topic_summary(request: HttpRequest, topic: Topic) -> dict:
     }
 
 
+def _published_parent(topic: Topic) -> str | None:
+    """A parent's slug, unless the parent is not public (a draft must not leak)."""
+    parent = topic.parent
+    return parent.slug if parent and parent.status == Topic.Status.PUBLISHED else None
+
+
 @require_safe
 def topic_list(request: HttpRequest) -> JsonResponse:
     topics = Topic.objects.published().for_list().select_related("parent").in_nav_order()
     items = []
     for topic in topics:
         item = _topic_summary(request, topic)
-        item["parent"] = topic.parent.slug if topic.parent_id else None
+        item["parent"] = _published_parent(topic)
         items.append(item)
     return JsonResponse({"count": len(items), "results": items})
 
@@ -39,7 +45,7 @@ def topic_detail(request: HttpRequest, slug: str) -> JsonResponse:
         slug=slug,
     )
     data = _topic_summary(request, topic)
-    data["parent"] = topic.parent.slug if topic.parent_id else None
+    data["parent"] = _published_parent(topic)
     data["body_markdown"] = topic.body
     data["body_html"] = topic.body_html
     data["references"] = [

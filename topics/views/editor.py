@@ -1,5 +1,6 @@
 """The Markdown editor's endpoints: preview and image upload, for signed-in users only."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -27,6 +28,13 @@ def upload_image(request: HttpRequest) -> JsonResponse:
     upload = request.FILES.get("image")
     if upload is None:
         return JsonResponse({"image": ["Choose an image to upload."]}, status=400)
+    limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
+    if upload.size > limit:
+        # Refused before reading: a worker never holds an oversized upload in memory.
+        message = (
+            f"The image is too large: {upload.size / 1e6:.1f} MB, at most {limit / 1e6:.1f} MB."
+        )
+        return JsonResponse({"image": [message]}, status=400)
     try:
         cleaned = clean_upload(upload.read())
     except ValidationError as exc:

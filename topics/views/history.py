@@ -60,6 +60,8 @@ def compare(request: HttpRequest, slug: str) -> HttpResponse:
         ids = [int(request.GET["a"]), int(request.GET["b"])]
     except (KeyError, ValueError) as exc:
         raise Http404("Choose two revisions to compare.") from exc
+    if not all(0 < pk < 2**63 for pk in ids):
+        raise Http404("No such revision of this topic.")
     found = {r.pk: r for r in visible_revisions(request, topic).filter(pk__in=ids)}
     if len(found) != len(set(ids)):
         raise Http404("No such revision of this topic.")

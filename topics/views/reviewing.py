@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -109,6 +109,9 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         Revision.objects.select_related("topic__current_revision", "based_on"), pk=pk
     )
     topic = revision.topic
+    if not workflow.is_stale(revision) or revision.status not in Revision.OPEN_STATUSES:
+        messages.info(request, "This suggestion has no conflict to merge: review it directly.")
+        return redirect("review_revision", pk=revision.pk)
     initial = {
         "title": revision.title, "summary": revision.summary,
         "body": revision.body, "tags": revision.tags,
@@ -144,7 +147,7 @@ def review_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         contributions.review_feedback(
             feedback=feedback, by=request.user, accept=accept,
-            response=request.POST.get("response", ""),
+            response=request.POST.get("response", "").replace("\x00", ""),
         )  # fmt: skip
     except workflow.WorkflowError as error:
         messages.error(request, str(error))
@@ -161,7 +164,7 @@ def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         contributions.review_reference_suggestion(
             suggestion=suggestion, by=request.user, accept=accept,
-            reason=request.POST.get("reason", ""),
+            reason=request.POST.get("reason", "").replace("\x00", ""),
         )  # fmt: skip
     except workflow.WorkflowError as error:
         messages.error(request, str(error))
@@ -195,7 +198,10 @@ def stale_topics(request: HttpRequest) -> HttpResponse:
 def stakeholders(request: HttpRequest) -> HttpResponse:
     """Verify stakeholders so that their ballots count."""
     if request.method == "POST":
-        profile = get_object_or_404(Profile, pk=request.POST.get("profile"))
+        profile_id = request.POST.get("profile", "")
+        if not profile_id.isdigit():
+            raise Http404("No such stakeholder.")
+        profile = get_object_or_404(Profile, pk=int(profile_id))
         contributions.verify_stakeholder(profile=profile, by=request.user)
         messages.success(request, f"{profile.display_name} is verified.")
         return redirect("review_stakeholders")
