@@ -17,23 +17,13 @@ import yaml
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from topics.markdown import EXTENSION_CONFIGS, EXTENSIONS
 from topics.models import IMPORTED_MEDIA_DIR, Image, Topic
 from topics.navigation import NavEntry, NavNode, build_nav
 
+# The renderer's own configuration, so the exported site renders as the pages did.
 MARKDOWN_EXTENSIONS = [
-    "abbr",
-    "admonition",
-    "attr_list",
-    "def_list",
-    "footnotes",
-    "md_in_html",
-    "tables",
-    {"toc": {"permalink": True}},
-    "pymdownx.details",
-    "pymdownx.highlight",
-    "pymdownx.inlinehilite",
-    "pymdownx.superfences",
-    {"pymdownx.tabbed": {"alternate_style": True}},
+    {name: EXTENSION_CONFIGS[name]} if name in EXTENSION_CONFIGS else name for name in EXTENSIONS
 ]
 
 

@@ -139,38 +139,45 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
+def _decide(request: HttpRequest, decide, *, text_field: str, done: tuple[str, str]):
+    """Accept or decline a queued item with the editor's text; report the outcome."""
+    accept = request.POST.get("decision") == "accept"
+    text = request.POST.get(text_field, "").replace("\x00", "")
+    try:
+        decide(by=request.user, accept=accept, text=text)
+    except workflow.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done[0] if accept else done[1])
+    return redirect("review_queue")
+
+
 @require_POST
 @permissions.require(permissions.REVIEW)
 def review_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = get_object_or_404(Feedback, pk=pk)
-    accept = request.POST.get("decision") == "accept"
-    try:
-        contributions.review_feedback(
-            feedback=feedback, by=request.user, accept=accept,
-            response=request.POST.get("response", "").replace("\x00", ""),
-        )  # fmt: skip
-    except workflow.WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Feedback accepted." if accept else "Feedback dismissed.")
-    return redirect("review_queue")
+
+    def decide(*, by, accept, text):
+        contributions.review_feedback(feedback=feedback, by=by, accept=accept, response=text)
+
+    return _decide(
+        request, decide, text_field="response", done=("Feedback accepted.", "Feedback dismissed.")
+    )
 
 
 @require_POST
 @permissions.require(permissions.REVIEW)
 def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = get_object_or_404(ReferenceSuggestion, pk=pk)
-    accept = request.POST.get("decision") == "accept"
-    try:
+
+    def decide(*, by, accept, text):
         contributions.review_reference_suggestion(
-            suggestion=suggestion, by=request.user, accept=accept,
-            reason=request.POST.get("reason", "").replace("\x00", ""),
-        )  # fmt: skip
-    except workflow.WorkflowError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Reference added." if accept else "Suggestion rejected.")
-    return redirect("review_queue")
+            suggestion=suggestion, by=by, accept=accept, reason=text
+        )
+
+    return _decide(
+        request, decide, text_field="reason", done=("Reference added.", "Suggestion rejected.")
+    )
 
 
 @require_safe
