@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -109,3 +110,22 @@ def test_start_script_migrates_collects_static_and_serves_with_gunicorn(tmp_path
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def database_settings(env: dict[str, str]) -> dict:
+    script = (
+        "import json; from django.conf import settings; "
+        "db = settings.DATABASES['default']; "
+        "print(json.dumps({'max_age': db['CONN_MAX_AGE'], 'options': db.get('OPTIONS', {})}))"
+    )
+    result = run_manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_psycopg_pool_comes_with_conn_max_age_zero(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@127.0.0.1:5432/kb"}
+    pooled = database_settings({**env, "DATABASE_POOL": "1", "CONN_MAX_AGE": "600"})
+    assert pooled["options"]["pool"] and pooled["max_age"] == 0
+    plain = database_settings({**env, "CONN_MAX_AGE": "600"})
+    assert "pool" not in plain["options"] and plain["max_age"] == 600

@@ -242,3 +242,14 @@ def test_query_count_does_not_grow_with_the_knowledge_base(client, page):
     large = count_queries(client, urls[page])
     assert small == large, f"{page}: {small} queries with 20 topics, {large} with 500"
     assert large <= 6, f"{page} runs {large} queries"
+
+
+@pytest.mark.postgres
+def test_postgres_search_vector_has_a_gin_index():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'topics_topic' "
+            "AND indexdef ILIKE %s",
+            ["%gin%search_vector%"],
+        )
+        assert cursor.fetchone() is not None
