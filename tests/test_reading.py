@@ -241,7 +241,8 @@ def test_query_count_does_not_grow_with_the_knowledge_base(client, page):
     assert Topic.objects.count() == 500 and Reference.objects.count() == 5000
     large = count_queries(client, urls[page])
     assert small == large, f"{page}: {small} queries with 20 topics, {large} with 500"
-    assert large <= 6, f"{page} runs {large} queries"
+    # A page cache miss; a hit for anonymous readers costs one query (see test_page_cache).
+    assert large <= 7, f"{page} runs {large} queries"
 
 
 @pytest.mark.postgres

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from topics import ranking
 from topics.models import Ballot, Round, Topic
+from topics.page_cache import bump_version
 from topics.services.voting import slug_ranking
 
 HEADER = ["voter", "group", "ranking"]
@@ -129,6 +130,7 @@ def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImpo
             closes_at=now,
         )
         round_.candidates.set(topics.values())
+    bump_version()
     Ballot.objects.bulk_create(
         Ballot(
             round=round_,

@@ -29,6 +29,7 @@ from django.utils.text import slugify
 
 from topics.markdown import MarkdownError, check_renderable
 from topics.models import IMPORTED_MEDIA_DIR, Image, Revision, Section, Topic, source_path_urls
+from topics.page_cache import bump_version
 from topics.services.content import save_topic
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
@@ -221,6 +222,7 @@ class MkDocsImporter:
             if history_commits is not None:
                 self._import_history(history_commits, topics)
             self._record_current_text(topics)
+        bump_version()  # the import also writes with update(), which sends no signal
         self._check_collisions(topics)
         return self.report
 

@@ -14,6 +14,7 @@ from topics.models.content import (
     legacy_path_for,
     source_path_urls,
 )
+from topics.models.site import ContentChange
 from topics.models.voting import Ballot, Round
 from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
@@ -29,6 +30,7 @@ __all__ = [
     "display_name",
     "IMPORTED_MEDIA_DIR",
     "Citation",
+    "ContentChange",
     "Image",
     "Reference",
     "Revision",

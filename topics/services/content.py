@@ -8,6 +8,7 @@ from django.db.models import TextField, Value
 
 from topics.markdown import Rendered
 from topics.models import Citation, Reference, Topic
+from topics.page_cache import bump_version
 from topics.reference_kinds import classify_url, normalise_url
 
 REFERENCE_TITLE_MAX = 500
@@ -49,6 +50,7 @@ def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
     references = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
     # Citations an editor added from a suggestion are not the body's to remove.
     Citation.objects.filter(topic=topic, from_body=True).exclude(reference__url__in=wanted).delete()
+    bump_version()  # bulk writes send no signals
     Citation.objects.bulk_create(
         [
             Citation(topic=topic, reference=references[url], text=text)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from topics.models import ReviewEvent, Revision, Section, Topic
+from topics.page_cache import bump_version
 from topics.services.content import save_topic
 from topics.services.notifications import notify_author, notify_followers
 
@@ -283,5 +284,6 @@ def confirm_reviewed(*, topic: Topic, by) -> Topic:
     """An editor confirms the topic is still accurate today."""
     now = timezone.now()
     Topic.objects.filter(pk=topic.pk).update(last_reviewed_at=now, last_reviewed_by=by)
+    bump_version()
     topic.last_reviewed_at, topic.last_reviewed_by = now, by
     return topic

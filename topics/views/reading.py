@@ -11,10 +11,12 @@ from django.views.decorators.http import require_safe
 
 from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
+from topics.page_cache import cached_for_readers
 from topics.search import MAX_QUERY_LENGTH, search_topics
 
 
 @require_safe
+@cached_for_readers
 def home(request: HttpRequest) -> HttpResponse:
     nav = published_nav()
     intro = Topic.objects.published().filter(is_home=True).first()
@@ -22,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_for_readers
 def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
     nav = published_nav()
@@ -32,6 +35,7 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_for_readers
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic.objects.select_related("section", "parent"), slug=slug)
     if not topic.visible_to(request.user):
@@ -73,6 +77,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_for_readers
 def reference_list(request: HttpRequest) -> HttpResponse:
     references = Reference.objects.cited().with_citing_topics().order_by("title")
     labels = dict(Reference.Kind.choices)
@@ -92,6 +97,7 @@ def reference_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_for_readers
 def tag_list(request: HttpRequest) -> HttpResponse:
     tags = Tag.objects.filter(tagged_topics__content_object__status=Topic.Status.PUBLISHED)
     tags = tags.distinct().order_by("name")
@@ -99,6 +105,7 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_for_readers
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     topics = Topic.objects.published().filter(tags=tag).for_list().in_nav_order()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from topics.demo.content import SECTIONS
 from topics.models import Ballot, Revision, Round, Section, StakeholderGroup, Topic
+from topics.page_cache import bump_version
 from topics.services.content import save_topic
 
 
@@ -108,4 +109,5 @@ class Command(BaseCommand):
             )
             for number, pattern in enumerate(patterns, start=1)
         )
+        bump_version()
         self.stdout.write(self.style.SUCCESS("Demo voting round: 14 ballots."))

@@ -1,0 +1,24 @@
+"""Every write readers could see bumps the content version (the page cache's key)."""
+
+from django.apps import apps
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from topics.page_cache import bump_version
+
+# Written on every request or only about accounts: never shown on cached pages.
+IGNORED = {"ContentChange", "TopicFollow", "Profile", "StakeholderGroup"}
+
+
+def _changed(sender, raw: bool = False, **kwargs) -> None:
+    if not raw:  # fixtures being loaded are not edits
+        bump_version()
+
+
+def connect() -> None:
+    models = [m for m in apps.get_app_config("topics").get_models() if m.__name__ not in IGNORED]
+    models += list(apps.get_app_config("taggit").get_models())
+    for model in models:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"kb-bump-save-{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"kb-bump-delete-{model.__name__}")
+    round_candidates = apps.get_model("topics", "Round").candidates.through
+    m2m_changed.connect(_changed, sender=round_candidates, dispatch_uid="kb-bump-candidates")
