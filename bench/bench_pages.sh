@@ -24,5 +24,9 @@ SERVER=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT$URL_PATH"
 echo "wrk: 2 threads, 8 connections, ${DURATION}s, GET $URL_PATH (gunicorn, 2 sync workers, SQLite)"
-wrk -t2 -c8 -d"${DURATION}s" --latency "http://127.0.0.1:$PORT$URL_PATH" | tee "$WORK/wrk.txt"
-echo "topic page: $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt") requests/s"
+echo "--- anonymous readers (whole-page cache)"
+wrk -t2 -c8 -d"${DURATION}s" --latency "http://127.0.0.1:$PORT$URL_PATH" | tee "$WORK/cached.txt"
+echo "--- with a session cookie, as signed-in users (rendered every time)"
+wrk -t2 -c8 -d"${DURATION}s" --latency -H "Cookie: sessionid=bench" "http://127.0.0.1:$PORT$URL_PATH" | tee "$WORK/rendered.txt"
+echo "topic page, anonymous (cached): $(awk '/Requests\/sec/ {print $2}' "$WORK/cached.txt") requests/s"
+echo "topic page, rendered each time: $(awk '/Requests\/sec/ {print $2}' "$WORK/rendered.txt") requests/s"
