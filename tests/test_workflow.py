@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
@@ -395,11 +396,26 @@ def test_signup_creates_a_stakeholder_with_a_profile_that_editors_verify(client)
     assert profile.is_verified
 
 
-def test_password_reset_sends_an_email(client):
+def test_password_reset_by_email_sets_a_new_password(client):
+    import re
+
     make_stakeholder()
+    form = client.get("/accounts/password_reset/").content.decode()
+    assert 'name="csrfmiddlewaretoken"' in form and "Email me a link" in form
     response = client.post("/accounts/password_reset/", {"email": "ada@example.com"})
     assert response.status_code == 302
-    assert "/accounts/reset/" in mail.outbox[-1].body
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[-1].body).group(1)
+    set_form = client.get(link, follow=True)
+    assert "Choose a new password" in set_form.content.decode()
+    done = client.post(
+        set_form.redirect_chain[-1][0],
+        {"new_password1": "another-long-password-2", "new_password2": "another-long-password-2"},
+    )
+    assert done.status_code == 302
+    ada = get_user_model().objects.get(username="ada")
+    assert ada.check_password("another-long-password-2")
+    stale = client.get(link, follow=True).content.decode()
+    assert "no longer valid" in stale
 
 
 def test_admin_moderation_actions_publish_and_log(client):
