@@ -138,18 +138,24 @@ def _lock_open(revision: Revision) -> Revision:
     return locked
 
 
+def _answer(revision: Revision, by, *, status: str, action: str, text: str) -> Revision:
+    """Record an editor's answer to an open suggestion and tell its author."""
+    revision = _lock_open(revision)
+    revision.status = status
+    revision.save(update_fields=["status"])
+    notify_author(revision=revision, event=_event(revision, by, action, text))
+    return revision
+
+
 @transaction.atomic
 def request_changes(*, revision: Revision, by, comment: str) -> Revision:
     """Send a suggestion back to its author with what to change."""
     if not comment.strip():
         raise WorkflowError("Say what should change: the author sees your comment.")
-    revision = _lock_open(revision)
-    revision.status = Revision.Status.CHANGES_REQUESTED
-    revision.save(update_fields=["status"])
-    notify_author(
-        revision=revision, event=_event(revision, by, ReviewEvent.Action.CHANGES_REQUESTED, comment)
-    )
-    return revision
+    return _answer(
+        revision, by, status=Revision.Status.CHANGES_REQUESTED,
+        action=ReviewEvent.Action.CHANGES_REQUESTED, text=comment,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -157,13 +163,10 @@ def reject_revision(*, revision: Revision, by, reason: str) -> Revision:
     """Decline a suggestion, with the reason its author will read."""
     if not reason.strip():
         raise WorkflowError("Give a reason: the author sees it.")
-    revision = _lock_open(revision)
-    revision.status = Revision.Status.REJECTED
-    revision.save(update_fields=["status"])
-    notify_author(
-        revision=revision, event=_event(revision, by, ReviewEvent.Action.REJECTED, reason)
-    )
-    return revision
+    return _answer(
+        revision, by, status=Revision.Status.REJECTED,
+        action=ReviewEvent.Action.REJECTED, text=reason,
+    )  # fmt: skip
 
 
 def is_stale(revision: Revision) -> bool:
