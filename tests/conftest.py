@@ -38,6 +38,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher():
+    """Hashing with PBKDF2 dominates user-heavy tests; what they test is not the hash."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def media_root():
     """Every test run stores uploads and imported images in a throw-away folder."""
     folder = Path(tempfile.mkdtemp(prefix="kb-test-media-"))
