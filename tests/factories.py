@@ -5,8 +5,20 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
 
-from topics.models import Citation, Image, Reference, Revision, Section, Tag, Topic
+from topics.models import (
+    Citation,
+    Image,
+    Profile,
+    Reference,
+    Revision,
+    Section,
+    StakeholderGroup,
+    Tag,
+    Topic,
+)
 from topics.services.content import save_topic
 
 _counter = itertools.count(1)
@@ -70,3 +82,42 @@ def wipe_content() -> None:
     Reference.objects.all().delete()
     Image.objects.all().delete()
     Tag.objects.all().delete()
+
+
+def make_stakeholder(username: str = "ada", *, verified: bool = False):
+    user = make_user(username=username)
+    user.groups.add(Group.objects.get(name="Stakeholders"))
+    Profile.objects.create(
+        user=user, display_name=username.title(), affiliation="Example project",
+        group=StakeholderGroup.objects.first(),
+    )  # fmt: skip
+    return user
+
+
+def make_editor(username: str = "eddie"):
+    user = make_user(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    Profile.objects.create(user=user, display_name=username.title())
+    return user
+
+
+def make_maintainer(username: str = "maud"):
+    user = make_user(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Maintainers"))
+    return user
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def published_topic(**overrides) -> Topic:
+    """A published topic with its first revision, as the site makes them."""
+    topic = make_topic(**overrides)
+    topic.current_revision = Revision.objects.create(
+        topic=topic, title=topic.title, summary=topic.summary, body=topic.body, message="First"
+    )
+    topic.save(update_fields=["current_revision"])
+    return topic

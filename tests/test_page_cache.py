@@ -5,8 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_topic
-from tests.test_workflow import make_editor, make_stakeholder, published_topic, signed_in
+from tests.factories import make_editor, make_stakeholder, make_topic, published_topic, signed_in
 from topics.page_cache import current_version
 from topics.services import workflow
 

@@ -15,8 +15,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from tests.factories import make_section, make_topic
-from tests.test_workflow import make_editor, make_maintainer, make_stakeholder, signed_in
+from tests.factories import (
+    make_editor,
+    make_maintainer,
+    make_section,
+    make_stakeholder,
+    make_topic,
+    signed_in,
+)
 from topics.importers.ballots import BallotFileError, export_ballots_csv, import_ballots
 from topics.models import Ballot, Profile, Round, StakeholderGroup
 from topics.services import voting

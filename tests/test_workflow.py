@@ -6,13 +6,20 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_section, make_topic, make_user
+from tests.factories import (
+    make_editor,
+    make_maintainer,
+    make_section,
+    make_stakeholder,
+    make_topic,
+    published_topic,
+    signed_in,
+)
 from topics.models import (
     Feedback,
     Profile,
@@ -26,45 +33,6 @@ from topics.models import (
 from topics.services import workflow
 
 pytestmark = pytest.mark.django_db
-
-
-def make_stakeholder(username: str = "ada", *, verified: bool = False):
-    user = make_user(username=username)
-    user.groups.add(Group.objects.get(name="Stakeholders"))
-    Profile.objects.create(
-        user=user, display_name=username.title(), affiliation="Example project",
-        group=StakeholderGroup.objects.first(),
-    )  # fmt: skip
-    return user
-
-
-def make_editor(username: str = "eddie"):
-    user = make_user(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    Profile.objects.create(user=user, display_name=username.title())
-    return user
-
-
-def make_maintainer(username: str = "maud"):
-    user = make_user(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name="Maintainers"))
-    return user
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def published_topic(**overrides) -> Topic:
-    """A published topic with its first revision, as the site makes them."""
-    topic = make_topic(**overrides)
-    topic.current_revision = Revision.objects.create(
-        topic=topic, title=topic.title, summary=topic.summary, body=topic.body, message="First"
-    )
-    topic.save(update_fields=["current_revision"])
-    return topic
 
 
 def edit_form(topic: Topic, **overrides) -> dict:
