@@ -7,15 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
-from topics.markdown import MarkdownError, check_renderable
+from topics.markdown import MarkdownError, render
 from topics.models import Feedback, Profile, ReferenceSuggestion, Section, StakeholderGroup, Topic
 from topics.tagging import parse_tags, validate_tags
 
 
 def clean_markdown(text: str) -> str:
-    """Validate Markdown the way the renderer will see it; raise a form error, never a 500."""
+    """Render the text within its budget; raise a form error (never a 500) if it cannot be."""
     try:
-        check_renderable(text)
+        render(text)
     except MarkdownError as exc:
         raise ValidationError(str(exc)) from exc
     return text

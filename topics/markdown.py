@@ -204,17 +204,46 @@ def check_renderable(body: str) -> None:
         )
 
 
-def render(body: str, *, resolve_link: LinkResolver | None = None) -> Rendered:
-    """Render Markdown to sanitised HTML, a sanitised table of contents and plain text."""
+def render(
+    body: str, *, resolve_link: LinkResolver | None = None, timeout: float | None = None
+) -> Rendered:
+    """Render Markdown to sanitised HTML, a sanitised table of contents and plain text.
+
+    The work runs in a separate process stopped after `timeout` seconds
+    (``KB_RENDER_TIMEOUT`` by default) or at its memory limit; either way
+    the text is refused with a MarkdownError that says why. `resolve_link`
+    is sent to that process, so it must be picklable (see topics/links.py).
+    """
+    from topics import render_worker
+
     check_renderable(body)
+    budget = settings.KB_RENDER_TIMEOUT if timeout is None else timeout
+    try:
+        return render_worker.render_worker().render(body, resolve_link, timeout=budget)
+    except render_worker.RenderTimeout as exc:
+        raise MarkdownError(
+            _(
+                "The text took too long to render (over %(seconds)s seconds). Split very long "
+                "runs of the same markup (emphasis, footnote references, inline code, table "
+                "columns, tags) or shorten the text."
+            )
+            % {"seconds": f"{budget:g}"}
+        ) from exc
+    except render_worker.RenderOutOfMemory as exc:
+        raise MarkdownError(_("The text needs too much memory to be rendered.")) from exc
+    except render_worker.RenderTooDeep as exc:
+        raise MarkdownError(_("The text is nested too deeply to be rendered.")) from exc
+    except render_worker.RenderCrashed as exc:
+        raise MarkdownError(_("The text could not be rendered (%(why)s).") % {"why": exc}) from exc
+
+
+def render_unbounded(body: str, *, resolve_link: LinkResolver | None = None) -> Rendered:
+    """Render with no checks and no time limit: only for the render process itself."""
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
     links = _LinkTreeprocessor(md, resolve_link)
     # After "inline" (links exist) and before "toc"/"footnotes" add their own.
     md.treeprocessors.register(links, "kb_links", 19)
-    try:
-        raw = md.convert(body)
-    except RecursionError as exc:
-        raise MarkdownError(_("The text is nested too deeply to be rendered.")) from exc
+    raw = md.convert(body)
     body_html = sanitise(raw)
     toc_html = sanitise(md.toc) if getattr(md, "toc_tokens", None) else ""
     return Rendered(

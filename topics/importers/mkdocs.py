@@ -27,7 +27,7 @@ from django.db import transaction
 from django.urls import Resolver404, resolve
 from django.utils.text import slugify
 
-from topics.markdown import MarkdownError, check_renderable
+from topics.markdown import MarkdownError, render
 from topics.models import IMPORTED_MEDIA_DIR, Image, Revision, Section, Topic, source_path_urls
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
@@ -311,7 +311,7 @@ class MkDocsImporter:
         if text is None:
             return []
         try:
-            check_renderable(text)
+            render(text)
         except MarkdownError as exc:
             self.report.problems.append(f"{self.docs / page.path}: cannot be rendered: {exc}")
             return []
@@ -366,7 +366,10 @@ class MkDocsImporter:
     def _render(self, topics: list[Topic]) -> None:
         links = source_path_urls()
         for topic in topics:
-            save_topic(topic=topic, links=links)
+            try:
+                save_topic(topic=topic, links=links)
+            except MarkdownError as exc:
+                self.report.problems.append(f"{topic.source_path}: cannot be rendered: {exc}")
         self.report.references = (
             Topic.objects.filter(pk__in=[t.pk for t in topics])
             .values("references")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from topics.links import MkDocsLinks
 from topics.markdown import Rendered, render
 from topics.models.accounts import display_name
 from topics.tagging import normalise_tag
@@ -215,25 +216,15 @@ class Topic(models.Model):
         """Render the body, resolving relative links as MkDocs would."""
         return render(self.body, resolve_link=self._link_resolver(links))
 
-    def _link_resolver(self, links: dict[str, str] | None):
-        base = posixpath.dirname(self.source_path or "")
-
-        def resolve(url: str) -> str | None:
-            path, _, fragment = url.partition("#")
-            path = path.partition("?")[0]
-            if not path:
-                return None
-            target = posixpath.normpath(posixpath.join(base, path))
-            if target.startswith("../"):
-                return None
-            suffix = f"#{fragment}" if fragment else ""
-            if target.endswith(".md"):
-                mapping = links if links is not None else source_path_urls()
-                found = mapping.get(target)
-                return f"{found}{suffix}" if found else None
-            return f"{settings.MEDIA_URL}{IMPORTED_MEDIA_DIR}/{target}{suffix}"
-
-        return resolve
+    def _link_resolver(self, links: dict[str, str] | None) -> MkDocsLinks:
+        if links is None:
+            # One query, and only when the body can link to another page.
+            links = source_path_urls() if ".md" in self.body else {}
+        return MkDocsLinks(
+            base=posixpath.dirname(self.source_path or ""),
+            pages=links,
+            media_prefix=f"{settings.MEDIA_URL}{IMPORTED_MEDIA_DIR}/",
+        )
 
 
 def legacy_path_for(source_path: str) -> str:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from topics.markdown import MarkdownError
 from topics.models import ReviewEvent, Revision, Section, Topic
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
@@ -35,6 +36,10 @@ class StaleBase(WorkflowError):
 
 class NotAllowed(WorkflowError):
     """The user may not do this."""
+
+
+class Unrenderable(WorkflowError):
+    """The text cannot be rendered within the renderer's budget; nothing was published."""
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,10 @@ def _apply(*, topic: Topic, revision: Revision, by) -> None:
     topic.current_revision = revision
     topic.updated_at = now
     topic.last_reviewed_at, topic.last_reviewed_by = now, by
-    save_topic(topic=topic)
+    try:
+        save_topic(topic=topic)
+    except MarkdownError as exc:
+        raise Unrenderable(f"This text cannot be published: {exc}") from exc
     topic.tags.set(_tag_names(revision.tags))
     revision.status = Revision.Status.PUBLISHED
     revision.save(update_fields=["status"])
