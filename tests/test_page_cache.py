@@ -1,5 +1,7 @@
 """The whole-page cache for anonymous readers: fast, and never stale or personal."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -58,3 +60,105 @@ def test_every_write_moves_the_version_on():
     before = current_version()
     make_topic()
     assert current_version() > before
+
+
+def test_query_parameters_the_page_does_not_read_share_one_cached_copy(client):
+    topic = published_topic()
+    queries_for(client, f"{topic.get_absolute_url()}?utm=first")
+    for value in ("second", "third", "x" * 500):
+        count, _ = queries_for(client, f"{topic.get_absolute_url()}?utm={value}&ref={value}")
+        assert count == 1
+
+
+def test_random_query_strings_do_not_add_cache_entries(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "page-cache-count"}}  # fmt: skip
+    from django.core.cache import cache
+
+    topic = published_topic()
+    queries_for(client, topic.get_absolute_url())
+    before = len(cache._cache)
+    for number in range(20):
+        queries_for(client, f"{topic.get_absolute_url()}?utm={number}")
+    assert len(cache._cache) == before
+
+
+def test_a_page_asked_for_over_https_is_not_served_to_a_plain_http_reader(client):
+    topic = published_topic()
+    secure = client.get(topic.get_absolute_url(), secure=True).content.decode()
+    assert f'href="https://testserver{topic.get_absolute_url()}"' in secure
+    with CaptureQueriesContext(connection) as queries:
+        plain = client.get(topic.get_absolute_url()).content.decode()
+    assert len(queries) > 1
+    assert f'href="http://testserver{topic.get_absolute_url()}"' in plain
+
+
+def test_a_parameter_the_page_reads_keeps_its_own_copy(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    from topics.page_cache import cached_for_readers
+
+    calls = []
+
+    @cached_for_readers(params=("page",))
+    def numbered(request):
+        calls.append(request.GET.get("page"))
+        return HttpResponse(f"page {request.GET.get('page')}")
+
+    def get(query):
+        request = rf.get(f"/numbered/{query}")
+        request.user = AnonymousUser()
+        return numbered(request).content.decode()
+
+    assert get("?page=2&utm=a") == "page 2"
+    assert get("?utm=b&page=2") == "page 2"
+    assert get("?page=3") == "page 3"
+    assert calls == ["2", "3"]
+
+
+def test_a_very_large_page_is_not_stored(rf, settings):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    from topics.page_cache import MAX_PAGE_BYTES, cached_for_readers
+
+    calls = []
+
+    @cached_for_readers
+    def huge(request):
+        calls.append(1)
+        return HttpResponse("x" * (MAX_PAGE_BYTES + 1))
+
+    for _ in range(2):
+        request = rf.get("/huge/")
+        request.user = AnonymousUser()
+        assert len(huge(request).content) == MAX_PAGE_BYTES + 1
+    assert len(calls) == 2
+
+
+def test_every_stored_page_expires(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "page-cache-expiry"}}  # fmt: skip
+    from django.core.cache import cache
+
+    from topics.page_cache import PAGE_TTL_SECONDS
+
+    topic = published_topic()
+    started = time.time()
+    queries_for(client, topic.get_absolute_url())
+    expiries = [cache._expire_info[key] for key in cache._cache if ":page:" in key]
+    assert len(expiries) == 1
+    assert all(started < expiry <= time.time() + PAGE_TTL_SECONDS for expiry in expiries)
+
+
+def test_on_redis_every_stored_page_has_a_time_to_live(client, settings):
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        pytest.skip("the cache is not Redis (set REDIS_URL)")
+    from django.core.cache import cache
+
+    topic = published_topic()
+    queries_for(client, topic.get_absolute_url())
+    redis = cache._cache.get_client(write=False)
+    keys = [key for key in redis.scan_iter(match=cache.make_key("page:*"))]
+    assert keys and all(0 < redis.ttl(key) <= 600 for key in keys)
