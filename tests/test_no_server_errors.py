@@ -3,10 +3,18 @@
 import pytest
 from django.test import Client
 
-from tests.factories import make_section, make_topic
+from tests.factories import (
+    make_editor,
+    make_maintainer,
+    make_section,
+    make_stakeholder,
+    make_topic,
+    make_user,
+    published_topic,
+    signed_in,
+)  # fmt: skip
 from tests.test_voting import make_round
-from tests.test_workflow import make_editor, make_maintainer, make_stakeholder, published_topic
-from topics.models import Revision
+from topics.models import Profile, Revision, Round, Topic
 from topics.services import workflow
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +92,96 @@ def test_empty_posts_to_every_form_get_an_answer_not_a_500(site, role):
     failures = [(url, code) for url in posts if (code := client.post(url, {}).status_code) >= 500]
     assert failures == []
     assert Revision.objects.filter(pk=revision.pk, status="pending").exists()
+
+
+def make_superuser():
+    return make_user(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.mark.parametrize("role", ["editor", "maintainer", "superuser"])
+def test_odd_posts_to_staff_pages_get_an_answer_not_a_500(site, role):
+    maker = {"editor": make_editor, "maintainer": make_maintainer, "superuser": make_superuser}
+    client = Client(raise_request_exception=False)
+    client.force_login(maker[role]())
+    closed = Round.objects.get(slug="closed-round")
+    topic = Topic.objects.get(slug="abi")
+    odd = ["²", "٣", "1\x00", "9" * 30, "-1", "abc", ""]
+    posts = [("/review/stakeholders/", {"profile": value}) for value in odd]
+    posts += [
+        (f"/admin/topics/{model}/", {"action": action, "_selected_action": [str(topic.pk), value]})
+        for model in ("topic", "revision", "round", "profile")
+        for action in ("delete_selected", "publish", "\x00", "")
+        for value in odd
+    ]  # fmt: skip
+    posts += [
+        (f"/admin/topics/round/{closed.pk}/change/", {"_save": "Save", "title": "Changed"}),
+        (f"/admin/topics/round/{closed.pk}/change/", {"_continue": "Save", "slug": "x\x00"}),
+        (f"/admin/topics/round/{closed.pk}/change/", {}),
+        (f"/admin/topics/round/{closed.pk}/delete/", {"post": "yes"}),
+    ]
+    failures = [
+        (url, data, code)
+        for url, data in posts
+        if (code := client.post(url, data).status_code) >= 500
+    ]
+    assert failures == []
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    assert Round.objects.get(pk=closed.pk).title == "Priorities 2026"
+
+
+# --- Staff paths with odd input: a clear answer, never a 500 ----------------------
+
+
+def test_verifying_a_stakeholder_named_by_a_superscript_digit_is_not_found():
+    make_stakeholder("sue")
+    response = signed_in(make_editor()).post("/review/stakeholders/", {"profile": "²"})
+    assert response.status_code == 404
+    assert not Profile.objects.filter(verified_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("value", ["٣", "9" * 30, "-1", " 1", "1\x00"])
+def test_verifying_a_stakeholder_by_anything_but_a_plain_number_is_not_found(value):
+    stakeholder = make_stakeholder("sue")
+    response = signed_in(make_editor()).post("/review/stakeholders/", {"profile": value})
+    assert response.status_code in {400, 404}
+    assert not Profile.objects.get(user=stakeholder).verified_at
+
+
+@pytest.mark.parametrize("selected", ["1\x00", "abc", "²", "9" * 30])
+def test_an_admin_action_on_a_malformed_selection_changes_nothing_and_says_so(selected):
+    topic = make_topic(slug="kept")
+    client = signed_in(make_superuser())
+    response = client.post(
+        "/admin/topics/topic/",
+        {"action": "delete_selected", "_selected_action": [str(topic.pk), selected]},
+        follow=True,
+    )
+    assert response.status_code in {200, 400}
+    if response.status_code == 200:
+        assert "not a valid selection" in response.content.decode()
+    assert Topic.objects.filter(pk=topic.pk).exists()
+
+
+def test_saving_a_closed_round_in_the_admin_says_it_is_closed():
+    round_ = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
+    client = signed_in(make_maintainer())
+    response = client.post(
+        f"/admin/topics/round/{round_.pk}/change/", {"_save": "Save", "title": "Changed"},
+        follow=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "A closed round cannot be changed." in response.content.decode()
+    assert Round.objects.get(pk=round_.pk).title == "Priorities 2026"
+
+
+def test_the_change_page_of_a_closed_round_offers_no_save_button():
+    round_ = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
+    page = signed_in(make_maintainer()).get(f"/admin/topics/round/{round_.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+
+def test_an_admin_form_still_answers_a_nul_with_its_own_message():
+    client = signed_in(make_superuser())
+    response = client.post("/admin/topics/section/add/", {"title": "A\x00B", "slug": "a-b"})
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()

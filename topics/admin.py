@@ -3,7 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -330,18 +333,29 @@ class RoundAdmin(admin.ModelAdmin):
     def results(self, round_: Round) -> str:
         return format_html('<a href="{}">results</a>', reverse("round_results", args=[round_.slug]))
 
-    def get_readonly_fields(self, request, obj=None):
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A closed round's page is view-only: every field read-only, no Save button.
         if obj is not None and obj.is_closed:
-            return self.fields
-        return []
-
-    def get_prepopulated_fields(self, request, obj=None):
-        return {} if obj is not None and obj.is_closed else self.prepopulated_fields
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.is_closed:
             return False
         return super().has_delete_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Answer a Save on a round that closed while its form was open with a message."""
+        if request.method == "POST" and object_id is not None:
+            round_ = self.get_object(request, unquote(object_id))
+            if round_ is not None and round_.is_closed:
+                messages.error(request, "A closed round cannot be changed.")
+                return HttpResponseRedirect(request.path)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:  # it closed between the check above and the save
+            messages.error(request, " ".join(error.messages))
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(Ballot)

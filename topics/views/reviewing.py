@@ -206,7 +206,9 @@ def stakeholders(request: HttpRequest) -> HttpResponse:
     """Verify stakeholders so that their ballots count."""
     if request.method == "POST":
         profile_id = request.POST.get("profile", "")
-        if not profile_id.isdigit():
+        # Only plain ASCII digits that fit a bigint: str.isdigit() also accepts "²"
+        # (which int() refuses) and "٣" (which int() reads as 3).
+        if not (profile_id.isascii() and profile_id.isdigit() and len(profile_id) <= 18):
             raise Http404("No such stakeholder.")
         profile = get_object_or_404(Profile, pk=int(profile_id))
         contributions.verify_stakeholder(profile=profile, by=request.user)
