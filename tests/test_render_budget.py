@@ -152,3 +152,19 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.django_db
+def test_previews_pause_after_several_texts_ran_past_the_budget(budget):
+    author, other = make_stakeholder("ada"), make_stakeholder("bob")
+    client = signed_in(author)
+    slow = HOSTILE["emphasis openers at the size limit"]
+    for _ in range(3):
+        assert "took too long" in client.post("/markdownx/markdownify/", {"content": slow}).text
+    paused = client.post("/markdownx/markdownify/", {"content": "*short*"})
+    assert "Preview is paused" in paused.text and "<em>" not in paused.text
+    # Other people's previews, and this author's published pages, are unaffected.
+    assert (
+        "<em>fine</em>"
+        in signed_in(other).post("/markdownx/markdownify/", {"content": "*fine*"}).text
+    )

@@ -91,6 +91,10 @@ class MarkdownError(ValueError):
     """Raised when a body cannot be rendered safely (too large, too deep)."""
 
 
+class RenderTooSlow(MarkdownError):
+    """The render ran past its time budget and was stopped."""
+
+
 @dataclass(frozen=True)
 class Link:
     """An external link found in a body: where it points and what it says."""
@@ -221,7 +225,7 @@ def render(
     try:
         return render_worker.render_worker().render(body, resolve_link, timeout=budget)
     except render_worker.RenderTimeout as exc:
-        raise MarkdownError(
+        raise RenderTooSlow(
             _(
                 "The text took too long to render (over %(seconds)s seconds). Split very long "
                 "runs of the same markup (emphasis, footnote references, inline code, table "

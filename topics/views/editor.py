@@ -2,22 +2,52 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from topics.images import clean_upload
-from topics.markdown import markdownify as render_preview
+from topics.markdown import MarkdownError, RenderTooSlow, render
 from topics.models import Image
+
+# Previews that ran past the render budget before a user's previews pause.
+SLOW_PREVIEWS_ALLOWED = 3
+SLOW_PREVIEW_PAUSE_SECONDS = 10 * 60
 
 
 @require_POST
 @login_required
 @ratelimit(key="user", rate="120/m", block=True)
 def markdownify(request: HttpRequest) -> HttpResponse:
-    """Render the editor's text exactly as it would be published."""
-    return HttpResponse(render_preview(request.POST.get("content", "")))
+    """Render the editor's text exactly as it would be published.
+
+    A text that runs past the render budget holds a worker for that long, so
+    after a few of those the user's previews pause for a while.
+    """
+    slow_key = f"preview:slow:{request.user.pk}"
+    if (cache.get(slow_key) or 0) >= SLOW_PREVIEWS_ALLOWED:
+        return _preview_error(
+            "Preview is paused for a few minutes: several of your texts took too long to "
+            "render. Your text is unchanged; split very long runs of the same markup."
+        )
+    try:
+        return HttpResponse(render(request.POST.get("content", "")).html)
+    except RenderTooSlow as exc:
+        cache.add(slow_key, 0, SLOW_PREVIEW_PAUSE_SECONDS)
+        try:
+            cache.incr(slow_key)
+        except ValueError:  # expired in between
+            cache.set(slow_key, 1, SLOW_PREVIEW_PAUSE_SECONDS)
+        return _preview_error(str(exc))
+    except MarkdownError as exc:
+        return _preview_error(str(exc))
+
+
+def _preview_error(message: str) -> HttpResponse:
+    return HttpResponse(format_html('<p class="render-error">{}</p>', message))
 
 
 @require_POST
