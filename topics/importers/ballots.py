@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,15 @@ from topics.page_cache import bump_version
 from topics.services.voting import slug_ranking
 
 HEADER = ["voter", "group", "ranking"]
+HEADER_TEXT = ",".join(HEADER)
+MAX_PROBLEM_CHARS = 300
+VOTER_MAX = Ballot._meta.get_field("voter_label").max_length
+GROUP_MAX = Ballot._meta.get_field("group_name").max_length
+SLUG_MAX = Round._meta.get_field("slug").max_length
+TITLE_MAX = Round._meta.get_field("title").max_length
+SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")
+# Slugs looked up per query: SQLite allows only so many parameters in one.
+LOOKUP_BATCH = 500
 
 
 class BallotFileError(Exception):
@@ -41,17 +51,74 @@ class ParsedBallot:
     ranking: ranking.Ranking
 
 
+def decode_ballots_file(data: bytes) -> str:
+    """The text of a ballots file; raise BallotFileError naming every line that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    errors = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            errors.append(f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line)")
+    raise BallotFileError(errors or ["the file is not UTF-8 text"])
+
+
+def _brief(problem: str) -> str:
+    # A message quotes what it found; a field can be 131,072 characters long.
+    return problem if len(problem) <= MAX_PROBLEM_CHARS else problem[: MAX_PROBLEM_CHARS - 1] + "…"
+
+
+def _records(text: str):
+    """(line, cells or None, problem) for each record, continuing past unreadable ones."""
+    rows = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        line = rows.line_num + 1  # where this record starts
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = str(exc)
+            if "field larger than field limit" in problem:
+                problem = f"a field is longer than {csv.field_size_limit()} characters"
+            yield line, None, problem
+            continue
+        if any("\x00" in cell for cell in row):
+            # PostgreSQL cannot store text containing NUL.
+            yield line, None, "contains a NUL character"
+            continue
+        yield line, row, ""
+
+
+def _length_problem(what: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        return f"the {what} is {len(value)} characters long; at most {limit}"
+    return ""
+
+
 def parse_ballots_csv(text: str) -> list[ParsedBallot]:
     """Read and check a ballots file (no database); raise BallotFileError listing every problem."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(rows, None)
-    if header is None or [cell.strip().lower() for cell in header] != HEADER:
-        raise BallotFileError([f"line 1: the header must be {','.join(HEADER)}, not {header!r}"])
+    records = _records(text.lstrip("\ufeff"))
+    first = next(records, None)
+    if first is None:
+        raise BallotFileError(
+            [f"the file is empty: its first line must be the header {HEADER_TEXT}"]
+        )
     errors: list[str] = []
+    line, header, problem = first
+    if problem:
+        errors.append(f"line {line}: {problem}")
+    elif [cell.strip().lower() for cell in header] != HEADER:
+        errors.append(f"line {line}: the header must be {HEADER_TEXT}, not {','.join(header)!r}")
     parsed: list[ParsedBallot] = []
     voters: dict[str, int] = {}
-    for row in rows:
-        line = rows.line_num
+    for line, row, problem in records:
+        if problem:
+            errors.append(f"line {line}: {problem}")
+            continue
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 3:
@@ -62,6 +129,12 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
         voter, group, text_ranking = (cell.strip() for cell in row)
         if not voter:
             errors.append(f"line {line}: the voter is empty")
+            continue
+        too_long = _length_problem("voter name", voter, VOTER_MAX) or _length_problem(
+            "group name", group, GROUP_MAX
+        )
+        if too_long:
+            errors.append(f"line {line}: {too_long}")
             continue
         if voter in voters:
             errors.append(f"line {line}: voter {voter!r} already voted on line {voters[voter]}")
@@ -74,10 +147,27 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
             continue
         parsed.append(ParsedBallot(line, voter, group, parsed_ranking))
     if errors:
-        raise BallotFileError(errors)
+        raise BallotFileError([_brief(error) for error in errors])
     if not parsed:
         raise BallotFileError(["the file has no ballots"])
     return parsed
+
+
+def _round_problems(round_slug: str, title: str) -> list[str]:
+    """What keeps `--round` and `--title` from being stored, before any query."""
+    problems = [
+        _length_problem("round slug", round_slug, SLUG_MAX),
+        _length_problem("title", title, TITLE_MAX),
+    ]
+    if round_slug and not SLUG_PATTERN.fullmatch(round_slug):
+        problems.append(
+            f"the round slug may only hold letters, digits, '-' and '_', not {round_slug!r}"
+        )
+    elif not round_slug:
+        problems.append("the round slug is empty")
+    if "\x00" in title:
+        problems.append("the title contains a NUL character")
+    return [_brief(problem) for problem in problems if problem]
 
 
 @dataclass
@@ -90,9 +180,19 @@ class BallotImport:
 @transaction.atomic
 def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImport:
     """Store the ballots of a file in a round (created, closed, when it does not exist)."""
-    parsed = parse_ballots_csv(text)
+    problems = _round_problems(round_slug, title)
+    try:
+        parsed = parse_ballots_csv(text)
+    except BallotFileError as exc:
+        raise BallotFileError(problems + exc.errors) from None
+    if problems:
+        raise BallotFileError(problems)
     named = sorted({slug for b in parsed for group in b.ranking for slug in group})
-    topics = {t.slug: t for t in Topic.objects.filter(slug__in=named)}
+    topics = {
+        topic.slug: topic
+        for start in range(0, len(named), LOOKUP_BATCH)
+        for topic in Topic.objects.filter(slug__in=named[start : start + LOOKUP_BATCH])
+    }
     errors = [
         f"line {b.line}: unknown topic {slug!r}"
         for b in parsed
@@ -119,7 +219,7 @@ def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImpo
             if slug in topics and slug not in allowed
         ]
     if errors:
-        raise BallotFileError(errors)
+        raise BallotFileError([_brief(error) for error in errors])
     if round_ is None:
         now = timezone.now()
         round_ = Round.objects.create(

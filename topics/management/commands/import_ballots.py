@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from topics.importers.ballots import BallotFileError, import_ballots
+from topics.importers.ballots import BallotFileError, decode_ballots_file, import_ballots
 
 
 class Command(BaseCommand):
@@ -17,10 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, round_slug: str, title: str, **options):
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{file}: cannot read it ({exc})") from exc
+            data = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
         try:
+            text = decode_ballots_file(data)
             result = import_ballots(text=text, round_slug=round_slug, title=title)
         except BallotFileError as exc:
             for error in exc.errors:
