@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from topics.models import (
     Citation,
@@ -14,6 +16,7 @@ from topics.models import (
     Profile,
     Reference,
     Revision,
+    Round,
     Section,
     StakeholderGroup,
     Tag,
@@ -121,3 +124,33 @@ def published_topic(**overrides) -> Topic:
     )
     topic.save(update_fields=["current_revision"])
     return topic
+
+
+def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:
+    now = timezone.now()
+    times = {
+        "open": (now - timedelta(days=1), now + timedelta(days=1)),
+        "closed": (now - timedelta(days=2), now - timedelta(days=1)),
+        "upcoming": (now + timedelta(days=1), now + timedelta(days=2)),
+    }[state]
+    values = {"title": "Priorities 2026", "slug": "priorities-2026",
+              "opens_at": times[0], "closes_at": times[1]}  # fmt: skip
+    values.update(overrides)
+    round_ = Round(**values)
+    round_.save() if state != "closed" else Round.objects.bulk_create([round_])
+    round_ = Round.objects.get(slug=values["slug"])
+    topics = [
+        Topic.objects.filter(slug=slug).first()
+        or make_topic(slug=slug, title=f"Topic {slug.upper()}")
+        for slug in slugs
+    ]
+    round_.candidates.set(topics)
+    return round_
+
+
+def verified(username="vera", group_slug="hardware-vendors"):
+    user = make_stakeholder(username)
+    Profile.objects.filter(user=user).update(
+        verified_at=timezone.now(), group=StakeholderGroup.objects.get(slug=group_slug)
+    )
+    return user

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser import chromium_page
-from tests.test_voting import make_round, verified
+from tests.factories import make_round, verified
 from topics.models import Ballot, Round
 
 pytestmark = [

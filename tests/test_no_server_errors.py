@@ -6,6 +6,7 @@ from django.test import Client
 from tests.factories import (
     make_editor,
     make_maintainer,
+    make_round,
     make_section,
     make_stakeholder,
     make_topic,
@@ -13,7 +14,6 @@ from tests.factories import (
     published_topic,
     signed_in,
 )  # fmt: skip
-from tests.test_voting import make_round
 from topics.models import Profile, Revision, Round, Topic
 from topics.services import workflow
 

@@ -18,13 +18,15 @@ from django.utils import timezone
 from tests.factories import (
     make_editor,
     make_maintainer,
+    make_round,
     make_section,
     make_stakeholder,
     make_topic,
     signed_in,
+    verified,
 )
 from topics.importers.ballots import BallotFileError, export_ballots_csv, import_ballots
-from topics.models import Ballot, Profile, Round, StakeholderGroup
+from topics.models import Ballot, Round
 from topics.services import voting
 
 pytestmark = pytest.mark.django_db
@@ -32,32 +34,6 @@ pytestmark = pytest.mark.django_db
 WIKIPEDIA = [(5, "a > c > b > e > d"), (5, "a > d > e > c > b"), (8, "b > e > d > a > c"),
              (3, "c > a > b > e > d"), (7, "c > a > e > b > d"), (2, "c > b > a > d > e"),
              (7, "d > c > e > b > a"), (8, "e > b > a > d > c")]  # fmt: skip
-
-
-def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:
-    now = timezone.now()
-    times = {
-        "open": (now - timedelta(days=1), now + timedelta(days=1)),
-        "closed": (now - timedelta(days=2), now - timedelta(days=1)),
-        "upcoming": (now + timedelta(days=1), now + timedelta(days=2)),
-    }[state]
-    values = {"title": "Priorities 2026", "slug": "priorities-2026",
-              "opens_at": times[0], "closes_at": times[1]}  # fmt: skip
-    values.update(overrides)
-    round_ = Round(**values)
-    round_.save() if state != "closed" else Round.objects.bulk_create([round_])
-    round_ = Round.objects.get(slug=values["slug"])
-    topics = [make_topic(slug=slug, title=f"Topic {slug.upper()}") for slug in slugs]
-    round_.candidates.set(topics)
-    return round_
-
-
-def verified(username="vera", group_slug="hardware-vendors"):
-    user = make_stakeholder(username)
-    Profile.objects.filter(user=user).update(
-        verified_at=timezone.now(), group=StakeholderGroup.objects.get(slug=group_slug)
-    )
-    return user
 
 
 def rank_form(round_: Round, ranks: dict[str, object]) -> dict:

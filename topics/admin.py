@@ -93,6 +93,8 @@ class TopicAdmin(admin.ModelAdmin):
 
     @admin.display(description="on the site")
     def view_on_site_link(self, topic: Topic) -> str:
+        if not topic.pk or not topic.slug:
+            return "—"  # the "add" page: no address yet
         return format_html(
             '<a href="{}">{}</a>', topic.get_absolute_url(), topic.get_absolute_url()
         )
