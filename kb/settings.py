@@ -79,6 +79,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address and the body size are settled before anything reads them.
+    "topics.request_limits.ClientAddressMiddleware",
+    "topics.request_limits.RequestSizeLimitMiddleware",
     "topics.middleware.HealthCheckMiddleware",
     "topics.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -176,6 +179,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 RATELIMIT_USE_CACHE = "default"
+# The header holding the client's address when a trusted front overwrites it (start.sh
+# sets X-Real-IP for gunicorn behind its nginx); unset: the socket's peer address.
+KB_CLIENT_ADDRESS_HEADER = env("KB_CLIENT_ADDRESS_HEADER")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -204,6 +210,13 @@ WHITENOISE_MAX_AGE = 3600
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "topics.markdown.markdownify"
 MARKDOWNX_MEDIA_PATH = "uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = int(env("UPLOAD_MAX_BYTES", str(3 * 1024 * 1024)))
+# A body declared larger is refused (413) before it is read; start.sh's nginx applies
+# the same limit. The default fits an image and its form, and a whole Markdown body too
+# (a character is at most 12 bytes URL-encoded: 3.6 MB for KB_MAX_BODY_CHARS' default).
+KB_MAX_REQUEST_BYTES = int(
+    env("KB_MAX_REQUEST_BYTES", str(MARKDOWNX_UPLOAD_MAX_SIZE + 2 * 1024 * 1024))
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (2000, 2000), "quality": 90}
 MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True

@@ -1,17 +1,99 @@
 #!/bin/sh
 # Production start-up, run by the Dockerfile and by tests/test_deploy.py:
-# migrate, collect static files, then hand the process over to gunicorn.
+# migrate, collect static files, then serve on BIND (default 0.0.0.0:$PORT).
+#
+# KB_FRONT=nginx (the default): nginx listens on BIND and reads every request
+# whole before gunicorn sees it (deploy/nginx.conf says why); gunicorn listens
+# on a unix socket in a private folder that only nginx reaches. This script
+# stays in the foreground: SIGTERM stops nginx (finishing requests in flight)
+# and then gunicorn; if either dies, the other is stopped and the script exits
+# non-zero, so the container stops too.
+# KB_FRONT=none: gunicorn listens on BIND itself, for a load balancer that
+# already buffers whole requests and responses.
 set -eu
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
+FRONT="${KB_FRONT:-nginx}"
+BIND="${BIND:-0.0.0.0:${PORT:-8000}}"
+TIMEOUT="${GUNICORN_TIMEOUT:-30}"
+
+case "$FRONT" in
+nginx) NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+  if [ ! -x "$NGINX" ]; then
+    echo "start.sh: nginx is not installed: install it (apt-get install nginx)," \
+      "or set KB_FRONT=none behind a load balancer that buffers requests." >&2
+    exit 2
+  fi ;;
+none) ;;
+*) echo "start.sh: KB_FRONT must be 'nginx' or 'none', not '$FRONT'." >&2
+  exit 2 ;;
+esac
 
 "$PYTHON" manage.py check --deploy --fail-level ERROR
 "$PYTHON" manage.py migrate --noinput
 "$PYTHON" manage.py collectstatic --noinput --verbosity 0
 
-exec "$PYTHON" -m gunicorn kb.wsgi:application \
-    --bind "${BIND:-0.0.0.0:${PORT:-8000}}" \
-    --workers "${WEB_CONCURRENCY:-2}" \
-    --timeout "${GUNICORN_TIMEOUT:-30}" \
-    --access-logfile - \
+set -- kb.wsgi:application --workers "${WEB_CONCURRENCY:-2}" --timeout "$TIMEOUT"
+if [ "$FRONT" = none ]; then
+  exec "$PYTHON" -m gunicorn "$@" --bind "$BIND" --access-logfile - \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+fi
+
+# --- nginx in front --------------------------------------------------------
+RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kb-front.XXXXXX")"  # mode 0700: ours alone
+trap 'rm -rf "$RUN_DIR"' EXIT
+SOCKET="$RUN_DIR/gunicorn.sock"
+USER_LINE=""
+if [ "$(id -u)" = 0 ]; then
+  # Started as root, nginx's workers drop to nobody: let them (only) reach the socket.
+  group="$(id -gn nobody)"
+  chgrp "$group" "$RUN_DIR" && chmod 0710 "$RUN_DIR"
+  USER_LINE="user nobody $group;"
+fi
+
+# Django's own limit (kb/settings.py, KB_MAX_REQUEST_BYTES) is nginx's too.
+MAX_BODY="$("$PYTHON" -c 'import kb.settings as s; print(s.KB_MAX_REQUEST_BYTES)')"
+MAX_BODY_TEXT="$(awk -v b="$MAX_BODY" 'BEGIN { printf "%.1f MB", b / 1000000 }')"
+# Two descriptors per proxied request; stay within what the process may open.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+files="$(ulimit -n)"
+case "$files" in unlimited) files=65536 ;; esac
+CONNECTIONS=$((files - 64 < 4096 ? files - 64 : 4096))
+
+: >"$RUN_DIR/real_ip.conf"
+for proxy in $(echo "${KB_TRUSTED_PROXIES:-}" | tr ',' ' '); do
+  echo "set_real_ip_from $proxy;" >>"$RUN_DIR/real_ip.conf"
+done
+if [ -s "$RUN_DIR/real_ip.conf" ]; then
+  printf 'real_ip_header X-Forwarded-For;\nreal_ip_recursive on;\n' >>"$RUN_DIR/real_ip.conf"
+fi
+
+sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@SOCKET@|$SOCKET|g" -e "s|@LISTEN@|$BIND|g" \
+  -e "s|@USER@|$USER_LINE|g" -e "s|@WORKER_CONNECTIONS@|$CONNECTIONS|g" \
+  -e "s|@MAX_BODY_BYTES@|$MAX_BODY|g" -e "s|@MAX_BODY_TEXT@|$MAX_BODY_TEXT|g" \
+  -e "s|@PROXY_READ_TIMEOUT@|$((TIMEOUT + 5))|g" \
+  deploy/nginx.conf >"$RUN_DIR/nginx.conf"
+"$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
+
+# Only nginx reaches the socket and it overwrites X-Real-IP, so Django may trust it.
+# (gunicorn 25.1+ also puts its control socket in XDG_RUNTIME_DIR: ours, not $HOME's.)
+KB_CLIENT_ADDRESS_HEADER=X-Real-IP XDG_RUNTIME_DIR="$RUN_DIR" \
+  "$PYTHON" -m gunicorn "$@" --bind "unix:$SOCKET" &
+GUNICORN_PID=$!
+"$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
+NGINX_PID=$!
+
+stopping=0
+trap 'stopping=1' TERM INT
+while [ "$stopping" = 0 ] && kill -0 "$GUNICORN_PID" 2>/dev/null \
+  && kill -0 "$NGINX_PID" 2>/dev/null; do
+  sleep 1 &
+  wait $! || true  # returns at once when a signal arrives
+done
+kill $! 2>/dev/null || true  # the last sleep
+[ "$stopping" = 1 ] || echo "start.sh: nginx or gunicorn exited; stopping the other." >&2
+kill -QUIT "$NGINX_PID" 2>/dev/null || true  # stop accepting, finish requests in flight
+wait "$NGINX_PID" || true
+kill -TERM "$GUNICORN_PID" 2>/dev/null || true  # workers finish their request, then exit
+wait "$GUNICORN_PID" || true
+[ "$stopping" = 1 ]

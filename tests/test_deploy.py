@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
+import re
+import select
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,48 +76,289 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, b
         return error.code, dict(error.headers), error.read()
 
 
-def test_start_script_migrates_collects_static_and_serves_with_gunicorn(tmp_path):
+@dataclass
+class Server:
+    """A production start-up (scripts/start.sh) running in its own process group."""
+
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_server(folder: Path, **overrides: str) -> Server:
+    """Run scripts/start.sh as the Dockerfile does and wait until /healthz answers."""
+    folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
         **os.environ,
         **PRODUCTION_ENV,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DATA_DIR": str(tmp_path),
-        "STATIC_ROOT": str(tmp_path / "static"),
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "DATA_DIR": str(folder),
+        "STATIC_ROOT": str(folder / "static"),
         "SECURE_SSL_REDIRECT": "0",
         "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
+        "WEB_CONCURRENCY": "2",
         "PYTHON": sys.executable,
+        **overrides,
     }
-    server = subprocess.Popen(
-        ["sh", "scripts/start.sh"], cwd=BASE_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    # Local memory: nothing a test server counts survives it or reaches the suite's Redis.
+    for name in ("REDIS_URL", "CACHE_URL"):
+        env.pop(name, None)
+    log = folder / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["sh", "scripts/start.sh"], cwd=BASE_DIR, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    server = Server(process, port, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"start.sh exited early:\n{server.output()}")
+        with contextlib.suppress(OSError):
+            status, _, _ = fetch(f"{server.base}/healthz")
+            if status == 200:
+                return server
+        time.sleep(0.3)
+    server.stop(signal.SIGKILL)
+    pytest.fail(f"the server did not answer /healthz within 60 s:\n{server.output()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The shipped start-up with demo content: nginx in front of 2 gunicorn workers."""
+    folder = tmp_path_factory.mktemp("production")
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "DATA_DIR": str(folder),
+    }
+    for command in (["migrate", "--noinput"], ["load_demo"]):
+        result = run_manage(*command, env=env)
+        assert result.returncode == 0, result.stderr
+    running = start_server(folder)
+    yield running
+    running.stop()
+
+
+TOPIC = "/topics/how-topics-are-curated/"
+
+
+def test_start_script_migrates_collects_static_and_serves_with_gunicorn(server):
+    status, _, body = fetch(f"{server.base}/healthz")
+    assert status == 200
+    assert body == b'{"status": "ok", "database": "ok"}'
+    status, _, page = fetch(f"{server.base}/")
+    assert status == 200
+    css = page.decode().split('href="/static/css/site.', 1)[1].split('"', 1)[0]
+    status, headers, _ = fetch(f"{server.base}/static/css/site.{css}", {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers.get("Content-Encoding") == "gzip"
+    assert "immutable" in headers.get("Cache-Control", "")
+
+
+def timed_fetch(url: str) -> tuple[int, float]:
+    """Fetch `url` with a 5 s client timeout; return the status and the seconds it took."""
+    started = time.monotonic()
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            if server.poll() is not None:
-                pytest.fail(f"start.sh exited early:\n{server.stdout.read()}")
-            try:
-                status, _, body = fetch(f"{base}/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("gunicorn did not answer /healthz within 60 s")
-        assert body == b'{"status": "ok", "database": "ok"}'
-        status, _, page = fetch(f"{base}/")
-        assert status == 200
-        css = page.decode().split('href="/static/css/site.', 1)[1].split('"', 1)[0]
-        status, headers, _ = fetch(f"{base}/static/css/site.{css}", {"Accept-Encoding": "gzip"})
-        assert status == 200
-        assert headers.get("Content-Encoding") == "gzip"
-        assert "immutable" in headers.get("Cache-Control", "")
+        status, _, _ = fetch(url)
+    except OSError as error:
+        pytest.fail(f"{url} did not answer within 5 s while slow clients were connected: {error}")
+    return status, time.monotonic() - started
+
+
+@contextlib.contextmanager
+def slow_clients(port: int, count: int = 50):
+    """`count` connections, each sending a request header a few bytes at a time, never ending it."""
+    sockets = []
+    stop = threading.Event()
+
+    def trickle():
+        deadline = time.monotonic() + 60
+        while not stop.wait(0.5) and time.monotonic() < deadline:
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.send(b"ab")
+
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            sockets.append(sock)
+        worker = threading.Thread(target=trickle, daemon=True)
+        worker.start()
+        time.sleep(1)  # every slow client has been accepted and is mid-header
+        yield
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop.set()
+        for sock in sockets:
+            sock.close()
+
+
+def test_slow_clients_do_not_keep_readers_waiting(server):
+    with slow_clients(server.port, count=50):
+        health, health_seconds = timed_fetch(f"{server.base}/healthz")
+        page, page_seconds = timed_fetch(f"{server.base}{TOPIC}")
+    print(f"with 50 slow clients: /healthz {health_seconds:.3f} s, topic page {page_seconds:.3f} s")
+    assert (health, page) == (200, 200)
+
+
+def raw_response(sock: socket.socket, timeout: float = 5) -> bytes:
+    """Read one HTTP response from `sock`: its header and a body of Content-Length bytes."""
+    sock.settimeout(timeout)
+    data = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            data += chunk
+            head, found, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+            if found and length and len(body) >= int(length.group(1)):
+                break
+    return data
+
+
+UPLOAD_HEAD = (
+    "POST /markdownx/upload/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Content-Type: multipart/form-data; boundary=x\r\n"
+)
+
+
+def test_front_refuses_a_200_mb_upload_before_reading_its_body(server):
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(f"{UPLOAD_HEAD}Content-Length: 200000000\r\n\r\n".encode())
+        sock.sendall(b"--x\r\nContent-Disposition: form-data; name=image\r\n\r\n" + b"a" * 65536)
+        answer = raw_response(sock)
+    print(f"200 MB upload refused after {time.monotonic() - started:.3f} s")
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"Request too large: this site accepts at most 5.2 MB in one request." in answer
+
+
+def test_front_refuses_a_chunked_upload_once_it_passes_the_limit(server):
+    sent = 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(f"{UPLOAD_HEAD}Transfer-Encoding: chunked\r\n\r\n".encode())
+        chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"  # 1 MiB
+        while sent < 50 * 0x100000 and not select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                break
+            sent += 0x100000
+        answer = raw_response(sock)
+    print(f"chunked upload refused after {sent / 0x100000:.0f} MiB")
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert sent < 20 * 0x100000
+
+
+def signup_form(base: str) -> tuple[str, str]:
+    """GET the sign-up page like a browser: its CSRF cookie and the form's token."""
+    status, headers, page = fetch(f"{base}/accounts/signup/")
+    assert status == 200
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = page.decode().split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    return cookie, token
+
+
+def post_signup(port: int, cookie: str, token: str, source: str, forged: str) -> int:
+    """POST an invalid sign-up from address `source`, claiming to forward for `forged`."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=5, source_address=(source, 0)
+    )
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": ""})
+    headers = {
+        "Cookie": cookie,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-For": forged,
+        "X-Real-IP": forged,
+    }
+    try:
+        connection.request("POST", "/accounts/signup/", body, headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+REFUSED = {403, 429}  # a rate limit's refusal
+
+
+def test_rate_limits_count_each_client_address_behind_the_front(server):
+    cookie, token = signup_form(server.base)
+    # 10 sign-ups an hour per address and per worker: 21 attempts over 2 workers
+    # must meet the limit, whatever address the requests claim to forward for.
+    forged = [
+        post_signup(server.port, cookie, token, "127.0.0.1", f"10.0.0.{n}") for n in range(21)
+    ]
+    assert forged[0] == 200
+    assert set(forged) & REFUSED, forged
+    assert set(forged) <= {200} | REFUSED, forged
+    # Another client (127.0.0.2) still has its own allowance.
+    assert post_signup(server.port, cookie, token, "127.0.0.2", "10.0.0.1") == 200
+
+
+def processes_in_group(group: int) -> list[str]:
+    """The command lines of the live processes in process group `group`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                found.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+    return found
+
+
+def test_sigterm_stops_nginx_and_gunicorn_cleanly(tmp_path):
+    running = start_server(tmp_path)
+    status, headers, _ = fetch(f"{running.base}/healthz")
+    assert (status, headers["Server"]) == (200, "nginx")
+    assert any("nginx: master" in line for line in processes_in_group(running.process.pid))
+    assert running.stop(signal.SIGTERM) == 0
+    assert processes_in_group(running.process.pid) == []
+    with pytest.raises(OSError):
+        fetch(f"{running.base}/healthz")
+
+
+def test_start_script_exits_when_gunicorn_dies(tmp_path):
+    running = start_server(tmp_path)
+    group = running.process.pid
+    master = next(
+        int(stat.parent.name)
+        for stat in Path("/proc").glob("[0-9]*/stat")
+        if "gunicorn" in (stat.parent / "cmdline").read_text(errors="replace")
+        and int(stat.read_text().rsplit(")", 1)[1].split()[1]) == group
+    )
+    os.kill(master, signal.SIGKILL)
+    assert running.process.wait(timeout=20) != 0
+    assert "nginx or gunicorn exited" in running.output()
+    assert not any("nginx" in line for line in processes_in_group(group))
+
+
+def test_without_the_front_gunicorn_answers_directly(tmp_path):
+    running = start_server(tmp_path, KB_FRONT="none")
+    try:
+        status, headers, body = fetch(f"{running.base}/healthz")
+        assert (status, body) == (200, b'{"status": "ok", "database": "ok"}')
+        assert headers["Server"].startswith("gunicorn")
+        assert not any("nginx" in line for line in processes_in_group(running.process.pid))
+    finally:
+        running.stop()
 
 
 def database_settings(env: dict[str, str]) -> dict:
