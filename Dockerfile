@@ -1,4 +1,5 @@
-# Production image: gunicorn behind a load balancer, static files from whitenoise.
+# Production image: nginx in front of gunicorn (scripts/start.sh; KB_FRONT=none for
+# gunicorn alone behind a buffering load balancer), static files from whitenoise.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,6 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/data/media \
     STATIC_ROOT=/app/staticfiles \
     PORT=8000
+
+# nginx runs as the kb user too: start.sh gives it a private folder for its pid,
+# temporary files and configuration, and port 8000.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nginx \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 kb && mkdir -p /data && chown kb:kb /data
@@ -21,6 +28,7 @@ COPY manage.py ./
 COPY templates templates
 COPY static static
 COPY scripts scripts
+COPY deploy deploy
 
 # Collect at build time too, so the image serves hashed, compressed files even
 # from a read-only filesystem; start.sh collects again (a no-op) for bind mounts.

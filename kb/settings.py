@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-in, password and admin writes limited by URL name; every refusal a 429 page.
+    "topics.rate_limits.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -179,6 +181,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 RATELIMIT_USE_CACHE = "default"
+# Sign-in attempts (site and admin) per address, whatever the username: password
+# hashing is costly, and axes only locks one (username, address) pair at a time.
+KB_SIGN_IN_RATE = env("KB_SIGN_IN_RATE", "20/m")
+# Operators who knowingly run one process without Redis may silence topics.W001 here.
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 # The header holding the client's address when a trusted front overwrites it (start.sh
 # sets X-Real-IP for gunicorn behind its nginx); unset: the socket's peer address.
 KB_CLIENT_ADDRESS_HEADER = env("KB_CLIENT_ADDRESS_HEADER")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class TopicsConfig(AppConfig):
@@ -8,5 +9,7 @@ class TopicsConfig(AppConfig):
 
     def ready(self) -> None:
         from topics import signals
+        from topics.checks import rate_limit_cache_is_shared
 
         signals.connect()
+        checks.register(rate_limit_cache_is_shared, checks.Tags.caches)

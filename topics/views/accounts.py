@@ -1,5 +1,8 @@
 """Accounts: sign up as a stakeholder, edit the profile, see one's contributions."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -86,7 +89,37 @@ def my_contributions(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/contributions.html", context)
 
 
-# Django's view, rate-limited: it sends email to whatever address is typed.
-password_reset = ratelimit(key="ip", rate="10/h", method="POST", block=True)(
-    auth_views.PasswordResetView.as_view()
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view, with the link in the email built from KB_SITE_URL.
+
+    Django builds it from the request's Host header, which any allowed host
+    (and port) can set: a reset link pointing elsewhere would hand the token over.
+    """
+
+    def form_valid(self, form):
+        site = urlsplit(settings.KB_SITE_URL)
+        form.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            extra_email_context={"site_name": settings.KB_SITE_NAME},
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            html_email_template_name=self.html_email_template_name,
+            request=self.request,
+        )
+        return redirect(self.get_success_url())
+
+
+def reset_email(group: str, request: HttpRequest) -> str:
+    """The typed address, case-folded, so one mailbox gets few reset emails an hour."""
+    return request.POST.get("email", "").strip().casefold()
+
+
+# It sends email to whatever address is typed: limited per sender and per recipient.
+password_reset = ratelimit(group="password-reset", key="ip", rate="10/h", method="POST")(
+    ratelimit(group="password-reset-email", key=reset_email, rate="5/h", method="POST")(
+        PasswordResetView.as_view()
+    )
 )

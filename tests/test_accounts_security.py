@@ -1,0 +1,286 @@
+"""Accounts under attack: sign-in and write floods, admin privilege, look-alikes, emails."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.cache import caches
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from tests.factories import (
+    make_editor,
+    make_maintainer,
+    make_stakeholder,
+    published_topic,
+    signed_in,
+)
+from topics.models import Revision
+from topics.services import workflow
+
+pytestmark = pytest.mark.django_db
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+User = get_user_model()
+
+
+def sign_in(client: Client, url: str = "/accounts/login/", address: str = "10.0.0.1"):
+    """A sign-in attempt with a username nobody has, as a password sprayer sends them."""
+    data = {"username": f"nobody-{uuid.uuid4().hex[:8]}", "password": "guess"}
+    return client.post(url, data, REMOTE_ADDR=address)
+
+
+def uses_redis() -> bool:
+    backend = django_settings.CACHES[django_settings.RATELIMIT_USE_CACHE]["BACKEND"]
+    return "redis" in backend.lower()
+
+
+# --- A per-address sign-in throttle on the shared cache -----------------------
+
+
+def test_one_address_spraying_sign_ins_is_refused_with_a_429_saying_when_to_retry(client):
+    assert django_settings.KB_SIGN_IN_RATE == "20/m"
+    for _ in range(20):
+        assert sign_in(client).status_code == 200
+    refused = sign_in(client)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many sign-in attempts from your address" in page
+    assert re.search(r"Try again in \d+ minutes?", page)
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert sign_in(client, address="10.0.0.2").status_code == 200
+
+
+def test_the_admin_sign_in_counts_against_the_same_throttle(client, settings):
+    settings.KB_SIGN_IN_RATE = "3/m"
+    for _ in range(2):
+        assert sign_in(client).status_code == 200
+    assert sign_in(client, "/admin/login/").status_code == 200
+    refused = sign_in(client, "/admin/login/")
+    assert refused.status_code == 429
+    assert "Too many sign-in attempts" in refused.content.decode()
+
+
+def test_a_refused_sign_in_does_not_check_the_password(client, settings, staff):
+    settings.KB_SIGN_IN_RATE = "1/m"
+    sign_in(client)
+    right = client.post(
+        "/accounts/login/",
+        {"username": "maintainer", "password": "a-long-test-password"},
+        REMOTE_ADDR="10.0.0.1",
+    )
+    assert right.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_sign_in_throttle_is_counted_in_the_rate_limit_cache(client, settings):
+    settings.KB_SIGN_IN_RATE = "2/m"
+    sign_in(client), sign_in(client)
+    assert sign_in(client).status_code == 429
+    # The count lives in the configured cache (Redis when REDIS_URL is set), not the process.
+    caches[django_settings.RATELIMIT_USE_CACHE].clear()
+    assert sign_in(client).status_code == 200
+
+
+@pytest.mark.skipif(not uses_redis(), reason="needs a shared cache (set REDIS_URL)")
+def test_sign_in_attempts_counted_by_another_process_count_here_too(client, settings):
+    settings.KB_SIGN_IN_RATE = "5/h"  # an hour's window: the two processes share it
+    code = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from topics.rate_limits import sign_in_wait\n"
+        "request = RequestFactory().post('/accounts/login/', REMOTE_ADDR='10.9.8.7')\n"
+        "print([sign_in_wait(request) for _ in range(5)])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kb.settings", "KB_SIGN_IN_RATE": "5/h"}
+    other = subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() == "[None, None, None, None, None]"
+    assert sign_in(client, address="10.9.8.7").status_code == 429
+
+
+def test_without_a_shared_cache_the_checks_warn_that_limits_count_per_process():
+    from topics.checks import rate_limit_cache_is_shared
+
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=local):
+        warnings = rate_limit_cache_is_shared(None)
+    assert [w.id for w in warnings] == ["topics.W001"]
+    assert "per process" in warnings[0].msg and "REDIS_URL" in warnings[0].hint
+    shared = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    with override_settings(CACHES=shared):
+        assert rate_limit_cache_is_shared(None) == []
+
+
+def test_manage_py_check_shows_the_per_process_warning(capsys):
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=local):
+        call_command("check")
+    assert "topics.W001" in capsys.readouterr().err
+
+
+def test_production_start_up_check_passes_with_the_warning(tmp_path):
+    env = {
+        **os.environ,
+        "KB_ENV": "production",
+        "SECRET_KEY": "test-" + "x" * 60,
+        "ALLOWED_HOSTS": "kb.example.org",
+        "DATA_DIR": str(tmp_path),
+    }
+    for name in ("REDIS_URL", "CACHE_URL"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "topics.W001" in result.stderr
+
+
+# --- Every write is limited, and a refusal is a friendly 429 --------------------
+
+
+def refused_after(client: Client, url: str, limit: int, data: dict | None = None, **extra):
+    """POST `limit` times (none refused), then once more: the refused response."""
+    for attempt in range(limit):
+        response = client.post(url, data or {}, **extra)
+        assert response.status_code != 429, f"{url} refused at attempt {attempt + 1}"
+    return client.post(url, data or {}, **extra)
+
+
+def test_a_write_over_its_limit_answers_429_with_a_message_not_a_403(client):
+    refused = refused_after(client, "/accounts/signup/", 10)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many requests" in page and "Nothing you wrote" in page
+
+
+def test_the_editor_preview_over_its_limit_answers_a_short_message_for_the_preview_pane():
+    client = signed_in(make_stakeholder())
+    refused = refused_after(
+        client, "/markdownx/markdownify/", 120, {"content": "x"},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )  # fmt: skip
+    assert refused.status_code == 429
+    answer = refused.content.decode()
+    assert "<html" not in answer and "too many requests" in answer
+
+
+def test_uploads_over_their_limit_answer_the_editors_json():
+    client = signed_in(make_stakeholder())
+    refused = refused_after(
+        client, "/markdownx/upload/", 30, HTTP_X_REQUESTED_WITH="XMLHttpRequest"
+    )
+    assert refused.status_code == 429
+    assert "too many requests" in refused.json()["image"][0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/review/revisions/999999/",
+        "/review/revisions/999999/merge/",
+        "/review/feedback/999999/",
+        "/review/references/999999/",
+        "/review/stakeholders/",
+        "/topics/no-such-topic/revisions/999999/restore/",
+        "/topics/no-such-topic/reviewed/",
+    ],
+)
+def test_editors_actions_are_limited_per_editor(url):
+    editor = make_editor()
+    refused = refused_after(signed_in(editor), url, 120, {"profile": "999999"})
+    assert refused.status_code == 429
+    other_editor = signed_in(make_editor("edna"))
+    assert other_editor.post(url, {"profile": "999999"}).status_code != 429
+
+
+def test_password_change_is_limited_per_user():
+    client = signed_in(make_stakeholder())
+    data = {"old_password": "wrong", "new_password1": "x", "new_password2": "x"}
+    assert refused_after(client, "/accounts/password_change/", 10, data).status_code == 429
+
+
+def test_setting_a_new_password_from_a_reset_link_is_limited_per_address(client):
+    url = "/accounts/reset/MQ/set-password/"
+    data = {"new_password1": "another-long-password", "new_password2": "another-long-password"}
+    assert refused_after(client, url, 20, data).status_code == 429
+
+
+def test_password_reset_emails_to_one_address_are_limited(client):
+    make_stakeholder()
+    for number in range(5):
+        response = client.post(
+            "/accounts/password_reset/",
+            {"email": "ADA@example.com"},
+            REMOTE_ADDR=f"10.1.0.{number}",
+        )
+        assert response.status_code == 302
+    refused = client.post(
+        "/accounts/password_reset/", {"email": "ada@example.com"}, REMOTE_ADDR="10.1.0.99"
+    )
+    assert refused.status_code == 429
+    assert len(mail.outbox) == 5
+
+
+def test_admin_writes_are_limited_per_user(settings):
+    client = signed_in(make_maintainer())
+    url = "/admin/topics/stakeholdergroup/add/"
+    assert refused_after(client, url, 600, {"name": ""}).status_code == 429
+
+
+# --- Links in emails come from KB_SITE_URL, never the Host header -----------------
+
+
+def test_the_password_reset_link_uses_the_site_address_not_the_host_header(client, settings):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    settings.KB_SITE_URL = "https://kb.example.org"
+    make_stakeholder()
+    response = client.post(
+        "/accounts/password_reset/", {"email": "ada@example.com"}, HTTP_HOST="evil.example:8080"
+    )
+    assert response.status_code == 302
+    body = mail.outbox[-1].body
+    assert "evil.example" not in body and "8080" not in body
+    assert re.search(r"https://kb\.example\.org/accounts/reset/[^/\s]+/[^/\s]+/", body)
+    assert "evil.example" not in mail.outbox[-1].subject
+
+
+def test_review_emails_link_to_the_site_address_not_the_host_header(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    settings.KB_SITE_URL = "https://kb.example.org"
+    topic = published_topic(slug="mailed")
+    ada = make_stakeholder()
+    revision = workflow.suggest_edit(
+        topic=topic, author=ada, text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit", base=topic.current_revision,
+    )  # fmt: skip
+    editor = signed_in(make_editor())
+    with_host = {"HTTP_HOST": "evil.example:8080"}
+    with django_capture_on_commit_callbacks(execute=True):
+        editor.post(
+            f"/review/revisions/{revision.pk}/", {"action": "publish", "comment": ""}, **with_host
+        )
+    assert Revision.objects.get(pk=revision.pk).status == Revision.Status.PUBLISHED
+    bodies = "\n".join(message.body for message in mail.outbox)
+    assert "https://kb.example.org/me/" in bodies
+    assert "evil.example" not in bodies
