@@ -113,32 +113,71 @@ def test_suggested_edit_is_pending_beside_the_published_text(client):
     assert suggestion.based_on == topic.current_revision and suggestion.author == ada
 
 
-def test_suggested_edit_on_stale_base_is_flagged_as_conflict_and_nothing_is_lost(client):
-    topic = published_topic(body="Line one.\n\nLine two.")
+def two_suggestions(topic, ada_body: str, bob_body: str):
+    """Ada's and Bob's suggestions, both written from the published text; Ada's is published."""
     ada, bob, eddie = make_stakeholder("ada"), make_stakeholder("bob"), make_editor()
     form = edit_form(topic)
-    signed_in(ada).post(
-        f"/topics/{topic.slug}/suggest/",
-        {**form, "body": "Line one, improved by Ada.\n\nLine two."},
-    )
-    signed_in(bob).post(
-        f"/topics/{topic.slug}/suggest/",
-        {**form, "body": "Line one.\n\nLine two, improved by Bob."},
-    )
+    signed_in(ada).post(f"/topics/{topic.slug}/suggest/", {**form, "body": ada_body})
+    signed_in(bob).post(f"/topics/{topic.slug}/suggest/", {**form, "body": bob_body})
     ada_rev, bob_rev = topic.revisions.filter(status="pending").order_by("pk")
     workflow.publish_revision(revision=ada_rev, by=eddie)
+    return bob_rev, signed_in(eddie)
 
-    editor_client = signed_in(eddie)
+
+def test_suggestions_to_different_paragraphs_merge_and_both_survive(client):
+    topic = published_topic(body="Line one.\n\nLine two.\n\nLine three.")
+    bob_rev, editor_client = two_suggestions(
+        topic,
+        "Line one, improved by Ada.\n\nLine two.\n\nLine three.",
+        "Line one.\n\nLine two.\n\nLine three, improved by Bob.",
+    )
     page = editor_client.get(f"/review/revisions/{bob_rev.pk}/").content.decode()
-    assert "Conflict" in page
-    assert "Ada" in page and "Bob" in page  # both changes are shown
+    assert "Merged with the newer text" in page and "Conflict" not in page
+    assert "<ins>, improved by Bob</ins>" in page  # what readers would see change
+
+    response = editor_client.post(f"/review/revisions/{bob_rev.pk}/", {"action": "publish"})
+    assert response.status_code == 302 and response["Location"] == topic.get_absolute_url()
+    topic.refresh_from_db()
+    assert topic.body == "Line one, improved by Ada.\n\nLine two.\n\nLine three, improved by Bob."
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "improved by Ada" in page and "improved by Bob" in page
+    bob_rev.refresh_from_db()
+    assert bob_rev.status == Revision.Status.SUPERSEDED
+    assert bob_rev.body.endswith("Line three, improved by Bob.")  # Bob's own text is kept
+    assert "Merged automatically" in bob_rev.events.get(action="merged").comment
+
+
+def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(client):
+    topic = published_topic(body="Line one.\n\nLine two.")
+    bob_rev, editor_client = two_suggestions(
+        topic, "Line one, improved by Ada.\n\nLine two.", "Line one, improved by Bob.\n\nLine two."
+    )
+    page = editor_client.get(f"/review/revisions/{bob_rev.pk}/").content.decode()
+    assert "Conflict" in page and "Ada" in page and "Bob" in page  # both changes are shown
     response = editor_client.post(f"/review/revisions/{bob_rev.pk}/", {"action": "publish"})
     assert response.status_code == 302 and response["Location"].endswith("/merge/")
     topic.refresh_from_db()
     assert "improved by Ada" in topic.body and "Bob" not in topic.body
 
-    merged = "Line one, improved by Ada.\n\nLine two, improved by Bob."
-    response = editor_client.post(f"/review/revisions/{bob_rev.pk}/merge/", {
+    # The merge box starts with both sides between markers, never Bob's out-of-date text alone.
+    merge_url = f"/review/revisions/{bob_rev.pk}/merge/"
+    box = editor_client.get(merge_url).context["form"].initial["body"]
+    assert box == (
+        "<<<<<<< published text\nLine one, improved by Ada.\n=======\n"
+        "Line one, improved by Bob.\n>>>>>>> suggestion\n\nLine two."
+    )
+    # Publishing the markers is refused, and the editor's text is kept in the form.
+    response = editor_client.post(merge_url, {
+        "title": topic.title, "summary": "", "body": box, "tags": "", "note": "",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "still holds a conflict" in response.content.decode()
+    assert response.context["form"]["body"].value() == box
+    topic.refresh_from_db()
+    assert "Bob" not in topic.body
+
+    merged = "Line one, improved by Ada and Bob.\n\nLine two."
+    response = editor_client.post(merge_url, {
         "title": topic.title, "summary": "", "body": merged, "tags": "", "note": "merged both",
     })  # fmt: skip
     assert response.status_code == 302
@@ -146,8 +185,32 @@ def test_suggested_edit_on_stale_base_is_flagged_as_conflict_and_nothing_is_lost
     assert topic.body == merged
     bob_rev.refresh_from_db()
     assert bob_rev.status == Revision.Status.SUPERSEDED
-    assert "Line two, improved by Bob." in bob_rev.body  # Bob's own text is kept
-    assert "improved by Ada" in client.get(topic.get_absolute_url()).content.decode()
+    assert "improved by Bob." in bob_rev.body  # Bob's own text is kept
+
+
+def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
+    topic = published_topic(body="Old.")
+    eddie = make_editor()
+    stale = workflow.suggest_edit(
+        author=make_stakeholder(), topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."), message="mine",
+    )  # fmt: skip
+    workflow.publish_revision(
+        revision=workflow.suggest_edit(
+            author=eddie, topic=topic, base=topic.current_revision,
+            text=workflow.Text(topic.title, "", "Theirs."), message="theirs",
+        ),
+        by=eddie,
+    )  # fmt: skip
+    with pytest.raises(workflow.StaleBase):
+        workflow.publish_revision(revision=stale, by=eddie)
+    markers = "<<<<<<< published text\nTheirs.\n=======\nMine.\n>>>>>>> suggestion\n"
+    with pytest.raises(workflow.UnresolvedConflict):
+        workflow.publish_revision(
+            revision=stale, by=eddie, merged=workflow.Text(topic.title, "", markers)
+        )
+    topic.refresh_from_db()
+    assert topic.body == "Theirs."
 
 
 def test_stale_form_warns_the_author_and_keeps_the_suggestion():

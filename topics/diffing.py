@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
@@ -126,22 +127,7 @@ def _diff_sequences(old: list[str], new: list[str], deadline: float, *, key):
     Each distinct item (by `key`) becomes one character, so diff-match-patch
     diffs the sequences as strings; it stops at `deadline`.
     """
-    codes: dict[str, str] = {}
-
-    def encode(items: list[str]) -> str:
-        chars = []
-        for item in items:
-            compared = key(item)
-            code = codes.get(compared)
-            if code is None:
-                code = codes[compared] = _char(len(codes))
-            chars.append(code)
-        return "".join(chars)
-
-    engine = diff_match_patch()
-    diffs = engine.diff_main(encode(old), encode(new), False, deadline)
-    if len(diffs) <= CLEANUP_MAX_OPS and time.time() < deadline:
-        engine.diff_cleanupSemantic(diffs)
+    diffs = _diff_main(old, new, deadline, key=key, cleanup=True)
     blocks: list[tuple[str, list[str], list[str]]] = []
     i = j = 0
     for op, chars in diffs:
@@ -159,6 +145,50 @@ def _diff_sequences(old: list[str], new: list[str], deadline: float, *, key):
             blocks[-1][2].extend(new[j : j + size])
             j += size
     return blocks
+
+
+def matching_blocks(
+    old: Sequence[str], new: Sequence[str], deadline: float
+) -> list[tuple[int, int, int]]:
+    """difflib's get_matching_blocks() for two sequences, found by a Myers diff with a deadline.
+
+    (i, j, n) means old[i:i+n] == new[j:j+n]; the list ends with (len(old), len(new), 0).
+    Past the deadline fewer matches are found, never wrong ones.
+    """
+    blocks: list[tuple[int, int, int]] = []
+    i = j = 0
+    for op, chars in _diff_main(old, new, deadline, key=lambda item: item, cleanup=False):
+        size = len(chars)
+        if op == diff_match_patch.DIFF_EQUAL:
+            blocks.append((i, j, size))
+            i, j = i + size, j + size
+        elif op == diff_match_patch.DIFF_DELETE:
+            i += size
+        else:
+            j += size
+    blocks.append((len(old), len(new), 0))
+    return blocks
+
+
+def _diff_main(old: Sequence[str], new: Sequence[str], deadline: float, *, key, cleanup: bool):
+    """diff-match-patch over two sequences, each distinct item (by `key`) one character."""
+    codes: dict[str, str] = {}
+
+    def encode(items: Sequence[str]) -> str:
+        chars = []
+        for item in items:
+            compared = key(item)
+            code = codes.get(compared)
+            if code is None:
+                code = codes[compared] = _char(len(codes))
+            chars.append(code)
+        return "".join(chars)
+
+    engine = diff_match_patch()
+    diffs = engine.diff_main(encode(old), encode(new), False, deadline)
+    if cleanup and len(diffs) <= CLEANUP_MAX_OPS and time.time() < deadline:
+        engine.diff_cleanupSemantic(diffs)
+    return diffs
 
 
 def _char(number: int) -> str:

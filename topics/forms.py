@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
 from topics.markdown import MarkdownError, render
+from topics.merging import has_conflict_markers
 from topics.models import Feedback, Profile, ReferenceSuggestion, Section, StakeholderGroup, Topic
+from topics.names import validate_public_name, validate_username
 from topics.tagging import parse_tags, validate_tags
 
 
@@ -72,8 +74,13 @@ class SignupForm(UserCreationForm):
         model = get_user_model()
         fields = ["username", "email"]
 
+    def clean_username(self) -> str:
+        username = super().clean_username()  # Django's: no twin differing only in case
+        return validate_username(username) if username else username
+
     def clean_display_name(self) -> str:
-        return clean_plain_title(self.cleaned_data["display_name"])
+        name = clean_plain_title(self.cleaned_data["display_name"])
+        return validate_public_name(name, is_staff=False)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -88,7 +95,8 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "affiliation", "group"]
 
     def clean_display_name(self) -> str:
-        return clean_plain_title(self.cleaned_data["display_name"])
+        name = clean_plain_title(self.cleaned_data["display_name"])
+        return validate_public_name(name, is_staff=self.instance.user.is_staff)
 
 
 # --- Contributions ------------------------------------------------------------
@@ -213,3 +221,16 @@ class MergeForm(RevisionForm):
 
     note = forms.CharField(required=False, max_length=500)
     message = None
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("title", "summary", "body", "tags"):
+            if has_conflict_markers(cleaned.get(name) or ""):
+                self.add_error(
+                    name,
+                    _(
+                        "This still holds a conflict (between <<<<<<< and >>>>>>>): keep the "
+                        "right words from each side and remove the marker lines."
+                    ),
+                )
+        return cleaned

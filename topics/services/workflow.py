@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from topics.markdown import MarkdownError
+from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
@@ -36,6 +37,10 @@ class StaleBase(WorkflowError):
 
 class NotAllowed(WorkflowError):
     """The user may not do this."""
+
+
+class UnresolvedConflict(WorkflowError):
+    """A merged text still holds conflict markers."""
 
 
 class Unrenderable(WorkflowError):
@@ -174,6 +179,24 @@ def reject_revision(*, revision: Revision, by, reason: str) -> Revision:
     )  # fmt: skip
 
 
+def merge_with_published(revision: Revision) -> tuple[Text, int]:
+    """Three-way merge of a suggestion with the text published since its base.
+
+    Returns the merged text (conflicts between markers) and the number of conflicts.
+    """
+    base, published = revision.based_on, revision.topic.current_revision
+    fields = ("title", "summary", "body", "tags")
+    old = {name: getattr(base, name) if base else "" for name in fields}
+    results = {
+        "title": merge_line(old["title"], published.title, revision.title),
+        "summary": merge_texts(old["summary"], published.summary, revision.summary),
+        "body": merge_texts(old["body"], published.body, revision.body),
+        "tags": merge_line(old["tags"], published.tags, revision.tags),
+    }
+    text = Text(**{name: result.text for name, result in results.items()})
+    return text, sum(result.conflicts for result in results.values())
+
+
 def is_stale(revision: Revision) -> bool:
     """True when the text this suggestion was written from is no longer the published one."""
     topic = revision.topic
@@ -197,9 +220,22 @@ def publish_revision(
     revision = _lock_open(revision)
     revision.topic = topic
     if is_stale(revision) and merged is None:
-        raise StaleBase(
-            "Another version was published after this suggestion was written. "
-            "Compare both changes and publish a merged text."
+        automatic, conflicts = merge_with_published(revision)
+        if conflicts:
+            raise StaleBase(
+                f"Another version was published after this suggestion was written, and both "
+                f"changed the same lines ({conflicts} conflict{'s' if conflicts > 1 else ''}). "
+                "Resolve them and publish the merged text."
+            )
+        merged = automatic
+        note = " ".join(filter(None, ["Merged automatically with the newer text.", note]))
+    if merged is not None and any(
+        has_conflict_markers(value)
+        for value in (merged.title, merged.summary, merged.body, merged.tags)
+    ):
+        raise UnresolvedConflict(
+            "The merged text still holds conflict markers (<<<<<<<, =======, >>>>>>>): "
+            "keep the right words from each side and remove the markers."
         )
     if merged is not None:
         # The editor's text is what gets published; the suggestion is kept as written.

@@ -96,6 +96,9 @@ def review_revision(request: HttpRequest, pk: int) -> HttpResponse:
         "diff": diff_context(topic.current_revision, revision),
     }
     if stale:
+        merged, conflicts = workflow.merge_with_published(revision)
+        context["conflicts"] = conflicts
+        context["merged"] = diff_context(topic.current_revision, merged)
         context["published_since"] = diff_context(revision.based_on, topic.current_revision)
         context["suggested"] = diff_context(revision.based_on, revision)
     return render(request, "review/revision.html", context)
@@ -112,9 +115,9 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if not workflow.is_stale(revision) or revision.status not in Revision.OPEN_STATUSES:
         messages.info(request, "This suggestion has no conflict to merge: review it directly.")
         return redirect("review_revision", pk=revision.pk)
+    merged, conflicts = workflow.merge_with_published(revision)
     initial = {
-        "title": revision.title, "summary": revision.summary,
-        "body": revision.body, "tags": revision.tags,
+        "title": merged.title, "summary": merged.summary, "body": merged.body, "tags": merged.tags,
     }  # fmt: skip
     form = MergeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -132,7 +135,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "review/merge.html",
         {
-            "form": form, "revision": revision, "topic": topic,
+            "form": form, "revision": revision, "topic": topic, "conflicts": conflicts,
             "published_since": diff_context(revision.based_on, topic.current_revision),
             "suggested": diff_context(revision.based_on, revision),
         },
