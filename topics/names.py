@@ -1,0 +1,125 @@
+"""Rules for the names people choose: usernames that cannot pass for another, no fake roles.
+
+A username is compared by its *skeleton*: NFKC, case-folded, accents dropped,
+each character replaced by its Latin look-alike from Unicode's confusables
+(via confusable-homoglyphs), then the common ASCII look-alikes folded
+(``0``/``o``, ``1``/``l``/``i``, ``rn``/``m``, ``vv``/``w``). Two names with
+the same skeleton look alike to a reader, so the second one is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Words that name a role on this site: a stakeholder calling themselves one impersonates staff.
+ROLE_WORDS = ("admin", "administrator", "editor", "maintainer", "moderator", "staff", "superuser")
+ASCII_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+ASCII_SEQUENCES = (("rn", "m"), ("vv", "w"))
+
+
+@functools.cache
+def _latin_lookalikes() -> dict[str, str]:
+    """Each confusable character mapped to one ASCII character it looks like, if any.
+
+    Loaded on first use: the table is about 1 MB of JSON that most requests never need.
+    """
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table = {}
+    for char, homoglyphs in confusables_data.items():
+        ascii_glyphs = sorted(
+            glyph["c"].lower() for glyph in homoglyphs if len(glyph["c"]) == 1 and glyph["c"].isascii()
+        )
+        if ascii_glyphs and not char.isascii():
+            table[char] = ascii_glyphs[0]
+    return table
+
+
+def skeleton(name: str) -> str:
+    """What `name` looks like, reduced so that look-alike names compare equal."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(
+        char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char)
+    )
+    lookalikes = _latin_lookalikes()
+    # Before and after case-folding: Greek Ε looks like E, its small ε like no Latin letter.
+    text = "".join(lookalikes.get(char, char) for char in text).casefold()
+    text = "".join(lookalikes.get(char, char) for char in text)
+    for sequence, replacement in ASCII_SEQUENCES:
+        text = text.replace(sequence, replacement)
+    return text.translate(ASCII_LOOKALIKES)
+
+
+def scripts(name: str) -> set[str]:
+    """The writing systems of `name`'s letters (digits and punctuation are common to all)."""
+    from confusable_homoglyphs.categories import unique_aliases
+
+    return set(unique_aliases(name)) - {"COMMON"}
+
+
+def validate_username(username: str, *, exclude_pk: int | None = None) -> str:
+    """Refuse a username that mixes alphabets or looks like an existing one; return it NFKC."""
+    username = unicodedata.normalize("NFKC", username)
+    wanted = skeleton(username)
+    # Every existing name is compared; signing up is rate-limited and costs a
+    # password hash, which is far more than this loop over usernames.
+    others = get_user_model().objects.exclude(pk=exclude_pk).values_list("username", flat=True)
+    for other in others.iterator(chunk_size=2000):
+        if skeleton(other) == wanted:
+            raise ValidationError(
+                _(
+                    "This username looks too much like an existing username (letters that "
+                    "look the same, or differ only in case): choose another."
+                ),
+                code="confusable",
+            )
+    found = scripts(username)
+    if len(found) > 1:
+        raise ValidationError(
+            _(
+                "This username mixes letters from different alphabets (%(scripts)s), so it "
+                "could pass for another one: use letters from one alphabet."
+            )
+            % {"scripts": ", ".join(sorted(name.title() for name in found))},
+            code="mixed_scripts",
+        )
+    return username
+
+
+def _words(name: str) -> list[str]:
+    # Split camelCase too, so "EditorEd" is read as "Editor Ed".
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", unicodedata.normalize("NFKC", name))
+    return [word for word in re.split(r"[\W_]+", skeleton(spaced)) if word]
+
+
+ROLE_SKELETONS = {skeleton(word): word for word in ROLE_WORDS}
+
+
+def claimed_role(name: str) -> str:
+    """The role word `name` contains (compared by look, in any case), or ""."""
+    for word in _words(name):
+        for candidate in (word, word.removesuffix("s")):
+            if candidate in ROLE_SKELETONS:
+                return ROLE_SKELETONS[candidate]
+    return ""
+
+
+def validate_public_name(name: str, *, is_staff: bool) -> str:
+    """Refuse a name that claims a role its owner does not have (staff show a badge instead)."""
+    role = claimed_role(name)
+    if role and not is_staff:
+        raise ValidationError(
+            _(
+                "“%(word)s” is a role on this site: choose a name without it. "
+                "Editors and maintainers are marked with a badge next to their names."
+            )
+            % {"word": role.title()},
+            code="role_word",
+        )
+    return name
