@@ -21,10 +21,11 @@ from tests.factories import (
     make_editor,
     make_maintainer,
     make_stakeholder,
+    make_user,
     published_topic,
     signed_in,
 )
-from topics.models import Revision
+from topics.models import Feedback, Profile, ReferenceSuggestion, Revision
 from topics.services import workflow
 
 pytestmark = pytest.mark.django_db
@@ -244,6 +245,127 @@ def test_admin_writes_are_limited_per_user(settings):
     client = signed_in(make_maintainer())
     url = "/admin/topics/stakeholdergroup/add/"
     assert refused_after(client, url, 600, {"name": ""}).status_code == 429
+
+
+# --- Look-alike usernames and impersonating display names ------------------------
+
+
+def signup(client: Client, **overrides):
+    data = {
+        "username": "newcomer", "email": f"{uuid.uuid4().hex[:8]}@example.com",
+        "display_name": "New Comer", "affiliation": "", "group": "",
+        "password1": "a-very-long-password-1", "password2": "a-very-long-password-1",
+    }  # fmt: skip
+    data.update(overrides)
+    return client.post("/accounts/signup/", data)
+
+
+LOOKS_LIKE = "looks too much like an existing username"
+EXISTS = "A user with that username already exists"
+
+
+@pytest.mark.parametrize(
+    ("lookalike", "message"),
+    [
+        ("st\u0430ke1", LOOKS_LIKE),  # Cyrillic а
+        ("\u0455take1", LOOKS_LIKE),  # Cyrillic ѕ
+        ("stakel", LOOKS_LIKE),  # l for 1
+        ("STAKEI", LOOKS_LIKE),  # I for 1
+        ("Stake1", EXISTS),  # case only: Django's own message
+        ("stake\uff11", EXISTS),  # a full-width digit one is NFKC-folded to "stake1"
+    ],
+)
+def test_signup_refuses_a_username_that_looks_like_an_existing_one(client, lookalike, message):
+    make_user(username="stake1")
+    response = signup(client, username=lookalike, display_name="Kept Name")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert 'value="Kept Name"' in page
+    assert User.objects.count() == 1
+
+
+def test_signup_refuses_a_username_mixing_alphabets(client):
+    response = signup(client, username="p\u0430ypal")  # Latin with a Cyrillic а
+    assert response.status_code == 200
+    assert "mixes letters from different alphabets" in response.content.decode()
+
+
+def test_signup_stores_the_nfkc_form_of_a_username(client):
+    assert signup(client, username="\uff4e\uff45\uff57").status_code == 302
+    assert User.objects.filter(username="new").exists()
+
+
+def test_signup_accepts_a_username_in_one_other_alphabet(client):
+    assert signup(client, username="\u0438\u0432\u0430\u043d").status_code == 302  # иван
+
+
+@pytest.mark.parametrize("name", ["Editor Ed", "ed the maintainer", "ADMIN", "Εditor Ed"])
+def test_signup_refuses_a_display_name_that_claims_a_role(client, name):
+    response = signup(client, display_name=name)
+    assert response.status_code == 200
+    assert "is a role on this site" in response.content.decode()
+
+
+def test_a_stakeholder_cannot_rename_themselves_editor_but_staff_may():
+    ada = make_stakeholder()
+    response = signed_in(ada).post(
+        "/me/profile/", {"display_name": "Editor Ada", "affiliation": "", "group": ""}
+    )
+    assert response.status_code == 200 and "is a role on this site" in response.content.decode()
+    eddie = make_editor()
+    signed_in(eddie).post(
+        "/me/profile/", {"display_name": "Eddie, editor", "affiliation": "", "group": ""}
+    )
+    assert Profile.objects.get(user=eddie).display_name == "Eddie, editor"
+
+
+def badge(role: str) -> str:
+    """A name followed by its role badge, whose label screen readers hear too."""
+    hidden = r'<span class="visually-hidden">[^<]*</span>'
+    return rf'Eddie\s*<span class="status role-badge">{hidden}{role}</span>'
+
+
+def test_staff_carry_a_role_badge_wherever_their_names_show():
+    topic = published_topic(slug="badged")
+    eddie = make_editor()
+    ada = make_stakeholder()
+    revision = workflow.suggest_edit(
+        topic=topic, author=eddie, text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit", base=topic.current_revision,
+    )  # fmt: skip
+    workflow.suggest_edit(
+        topic=topic, author=ada, text=workflow.Text(title=topic.title, summary="", body="Other."),
+        message="Mine", base=topic.current_revision,
+    )  # fmt: skip
+    Feedback.objects.create(topic=topic, author=eddie, body="Fine.")
+    ReferenceSuggestion.objects.create(
+        topic=topic, author=eddie, url="https://example.org/x", title="X"
+    )
+    editor = signed_in(make_editor("edna"))
+    pages = {
+        "queue": editor.get("/review/").content.decode(),
+        "review": editor.get(f"/review/revisions/{revision.pk}/").content.decode(),
+        "history": editor.get("/topics/badged/history/").content.decode(),
+        "revision": editor.get(f"/topics/badged/revisions/{revision.pk}/").content.decode(),
+    }
+    for name, page in pages.items():
+        assert re.search(badge("editor"), page), name
+    assert "Ada <span" not in pages["queue"] and "Ada" in pages["queue"]
+    workflow.publish_revision(revision=revision, by=make_editor("otto"))
+    feed = Client().get("/feed/").content.decode()
+    assert "<name>Eddie (editor)</name>" in feed
+
+
+def test_a_superusers_badge_says_maintainer(staff):
+    topic = published_topic(slug="boss-edit")
+    Profile.objects.create(user=staff, display_name="Eddie")
+    workflow.suggest_edit(
+        topic=topic, author=staff, text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit", base=topic.current_revision,
+    )  # fmt: skip
+    page = signed_in(staff).get("/topics/boss-edit/history/").content.decode()
+    assert re.search(badge("maintainer"), page)
 
 
 # --- Links in emails come from KB_SITE_URL, never the Host header -----------------

@@ -33,9 +33,8 @@ def _latin_lookalikes() -> dict[str, str]:
 
     table = {}
     for char, homoglyphs in confusables_data.items():
-        ascii_glyphs = sorted(
-            glyph["c"].lower() for glyph in homoglyphs if len(glyph["c"]) == 1 and glyph["c"].isascii()
-        )
+        glyphs = (glyph["c"] for glyph in homoglyphs)
+        ascii_glyphs = sorted(g.lower() for g in glyphs if len(g) == 1 and g.isascii())
         if ascii_glyphs and not char.isascii():
             table[char] = ascii_glyphs[0]
     return table

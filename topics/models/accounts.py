@@ -52,7 +52,26 @@ class Profile(models.Model):
         return self.verified_at is not None
 
 
-def display_name(user) -> str:
-    """How a user is shown on the site: their profile's name, else their username."""
+def public_name(user) -> str:
+    """The name a user chose: their profile's name, else their username."""
     profile = getattr(user, "profile", None)
     return (profile.display_name if profile else "") or user.get_username()
+
+
+def staff_role(user) -> str:
+    """The role a user's name is badged with: "maintainer" (superusers), "editor" (other staff).
+
+    Read from the user row alone, so lists of names cost no extra query; staff
+    status follows the Editors and Maintainers groups (see topics.roles).
+    """
+    if user is None or not user.is_active:
+        return ""
+    if user.is_superuser:
+        return "maintainer"
+    return "editor" if user.is_staff else ""
+
+
+def display_name(user) -> str:
+    """How a user is shown in text (feeds, the admin): the name, and the role of staff."""
+    name, role = public_name(user), staff_role(user)
+    return f"{name} ({role})" if role else name
