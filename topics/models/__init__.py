@@ -14,12 +14,15 @@ from topics.models.content import (
     legacy_path_for,
     source_path_urls,
 )
+from topics.models.notifications import EmailPreference, Notification
 from topics.models.site import ContentChange
 from topics.models.voting import Ballot, Round
 from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
 __all__ = [
     "Ballot",
+    "EmailPreference",
+    "Notification",
     "Round",
     "Feedback",
     "Profile",

@@ -11,7 +11,7 @@ from topics.models.content import Reference, Revision, Topic
 
 
 class ReviewEvent(models.Model):
-    """One transition of a revision: who did it, when and why."""
+    """One decision on a piece of input (a revision, feedback or a suggested reference)."""
 
     class Action(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
@@ -22,8 +22,19 @@ class ReviewEvent(models.Model):
         MERGED = "merged", _("Merged into a newer text")
         RESTORED = "restored", _("Restored")
         EDITED = "edited", _("Edited directly")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
 
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="events")
+    revision = models.ForeignKey(
+        Revision, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    feedback = models.ForeignKey(
+        "Feedback", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    reference_suggestion = models.ForeignKey(
+        "ReferenceSuggestion", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="events",
+    )  # fmt: skip
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="review_events",
@@ -34,9 +45,20 @@ class ReviewEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="review_event_has_one_subject",
+                condition=(
+                    models.Q(revision__isnull=False, feedback=None, reference_suggestion=None)
+                    | models.Q(revision=None, feedback__isnull=False, reference_suggestion=None)
+                    | models.Q(revision=None, feedback=None, reference_suggestion__isnull=False)
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} #{self.revision_id}"
+        subject = self.revision_id or self.feedback_id or self.reference_suggestion_id
+        return f"{self.get_action_display()} #{subject}"
 
 
 class Feedback(models.Model):
