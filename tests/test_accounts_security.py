@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.cache import caches
 from django.core.management import call_command
@@ -245,6 +246,148 @@ def test_admin_writes_are_limited_per_user(settings):
     client = signed_in(make_maintainer())
     url = "/admin/topics/stakeholdergroup/add/"
     assert refused_after(client, url, 600, {"name": ""}).status_code == 429
+
+
+# --- Least privilege in the admin ----------------------------------------------
+
+
+def user_form(user, **changes) -> dict:
+    """What the admin's change form for `user` posts, with `changes` applied."""
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    data.update(changes)
+    return data
+
+
+def foreign_permission() -> Permission:
+    """A permission maintainers do not hold (the admin log is not theirs to delete)."""
+    return Permission.objects.get(content_type__app_label="admin", codename="delete_logentry")
+
+
+def test_a_maintainer_cannot_make_themselves_superuser_staff_or_grant_permissions():
+    maud = make_maintainer()
+    client = signed_in(maud)
+    response = client.post(
+        f"/admin/auth/user/{maud.pk}/change/",
+        user_form(maud, is_superuser="on", user_permissions=[str(foreign_permission().pk)]),
+    )
+    assert response.status_code in {200, 302}
+    maud.refresh_from_db()
+    assert not maud.is_superuser
+    assert not maud.user_permissions.exists()
+    page = client.get(f"/admin/auth/user/{maud.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    assert 'name="is_staff"' not in page
+
+
+def test_a_maintainer_cannot_give_staff_status_by_hand():
+    client = signed_in(make_maintainer())
+    ada = make_stakeholder()
+    client.post(f"/admin/auth/user/{ada.pk}/change/", user_form(ada, is_staff="on"))
+    ada.refresh_from_db()
+    assert not ada.is_staff
+
+
+def test_a_maintainer_cannot_change_a_superusers_account_or_password(staff):
+    client = signed_in(make_maintainer())
+    change = client.post(
+        f"/admin/auth/user/{staff.pk}/change/", user_form(staff, email="maud@evil.example")
+    )
+    assert change.status_code == 403
+    password = client.post(
+        f"/admin/auth/user/{staff.pk}/password/",
+        {"password1": "taken-over-password", "password2": "taken-over-password"},
+    )
+    assert password.status_code == 403
+    delete = client.post(f"/admin/auth/user/{staff.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
+    staff.refresh_from_db()
+    assert staff.email == "maintainer@example.com"
+    assert staff.check_password("a-long-test-password")
+
+
+def test_a_maintainer_makes_someone_an_editor_with_the_editors_group_and_staff_follows():
+    client = signed_in(make_maintainer())
+    ada = make_stakeholder()
+    editors = Group.objects.get(name="Editors")
+    stakeholders = Group.objects.get(name="Stakeholders")
+    response = client.post(
+        f"/admin/auth/user/{ada.pk}/change/",
+        user_form(ada, groups=[str(stakeholders.pk), str(editors.pk)]),
+    )
+    assert response.status_code == 302
+    ada.refresh_from_db()
+    assert ada.is_staff and ada.groups.filter(name="Editors").exists()
+    client.post(f"/admin/auth/user/{ada.pk}/change/", user_form(ada, groups=[stakeholders.pk]))
+    ada.refresh_from_db()
+    assert not ada.is_staff
+
+
+def test_a_maintainer_cannot_assign_a_group_holding_permissions_they_lack():
+    client = signed_in(make_maintainer())
+    root = Group.objects.create(name="Root")
+    root.permissions.add(foreign_permission())
+    ada = make_stakeholder()
+    page = client.get(f"/admin/auth/user/{ada.pk}/change/").content.decode()
+    assert "Root" not in page
+    response = client.post(
+        f"/admin/auth/user/{ada.pk}/change/", user_form(ada, groups=[str(root.pk)])
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not ada.groups.filter(name="Root").exists()
+
+
+def test_a_maintainer_cannot_change_an_account_holding_more_than_they_do():
+    client = signed_in(make_maintainer())
+    root = Group.objects.create(name="Root")
+    root.permissions.add(foreign_permission())
+    boss = make_user(username="boss", is_staff=True)
+    boss.groups.add(root)
+    response = client.post(
+        f"/admin/auth/user/{boss.pk}/change/", user_form(boss, email="x@evil.example")
+    )
+    assert response.status_code == 403
+    boss.refresh_from_db()
+    assert boss.email == "boss@example.com"
+
+
+def test_a_maintainer_picks_only_permissions_they_hold_for_a_group():
+    client = signed_in(make_maintainer())
+    editors = Group.objects.get(name="Editors")
+    page = client.get(f"/admin/auth/group/{editors.pk}/change/").content.decode()
+    assert "Can delete log entry" not in page and "Can publish revisions" in page
+    held = [str(pk) for pk in editors.permissions.values_list("pk", flat=True)]
+    response = client.post(
+        f"/admin/auth/group/{editors.pk}/change/",
+        {"name": "Editors", "permissions": [*held, str(foreign_permission().pk)]},
+    )
+    assert response.status_code == 200
+    assert not editors.permissions.filter(pk=foreign_permission().pk).exists()
+
+
+def test_a_superuser_still_grants_superuser_status_and_permissions(staff):
+    client = signed_in(staff)
+    ada = make_stakeholder()
+    response = client.post(
+        f"/admin/auth/user/{ada.pk}/change/",
+        user_form(
+            ada, is_superuser="on", is_staff="on", user_permissions=[foreign_permission().pk]
+        ),
+    )
+    assert response.status_code == 302
+    ada.refresh_from_db()
+    assert ada.is_superuser and ada.is_staff and ada.user_permissions.exists()
 
 
 # --- Look-alike usernames and impersonating display names ------------------------

@@ -4,12 +4,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from topics import roles
 from topics.forms import TopicAdminForm
 from topics.models import (
     Ballot,
@@ -28,6 +33,7 @@ from topics.models import (
     Topic,
     TopicFollow,
 )
+from topics.names import validate_username
 from topics.services import contributions, workflow
 from topics.services.content import save_topic
 
@@ -375,3 +381,107 @@ class BallotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- Accounts and roles: nobody grants more than they hold (see topics/roles.py) ---
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+# Set by superusers only; staff status otherwise follows the staff roles.
+SUPERUSER_ONLY_FIELDS = ["is_superuser", "is_staff", "user_permissions"]
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        return validate_username(username) if username else username
+
+
+class AccountChangeForm(UserChangeForm):
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if "username" not in self.changed_data:
+            return username
+        return validate_username(username, exclude_pk=self.instance.pk)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Django's user admin, where only superusers grant superuser, staff or permissions.
+
+    Others change only accounts holding nothing they lack, assign only groups
+    whose permissions they all hold, and staff status follows the staff roles.
+    """
+
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += SUPERUSER_ONLY_FIELDS
+        return fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            # A crafted POST naming any other group fails validation ("Select a valid choice").
+            kwargs["queryset"] = roles.assignable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_manage_account(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.can_manage_account(request.user, obj))
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not request.user.is_superuser:
+            # Whatever the form held, these stay as stored (new accounts get neither).
+            stored = User.objects.filter(pk=obj.pk).values("is_superuser", "is_staff").first()
+            obj.is_superuser = bool(stored and stored["is_superuser"])
+            obj.is_staff = bool(stored and stored["is_staff"])
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        account = form.instance
+        had_role = account.groups.filter(name__in=roles.STAFF_ROLES).exists()
+        super().save_related(request, form, formsets, change)
+        has_role = account.groups.filter(name__in=roles.STAFF_ROLES).exists()
+        staff = roles.staff_after(was_staff=account.is_staff, had_role=had_role, has_role=has_role)
+        if staff != account.is_staff:
+            account.is_staff = staff
+            account.save(update_fields=["is_staff"])
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """Groups: their permissions are only those the editing user holds.
+
+    The three roles keep their names and cannot be deleted: sign-up, staff
+    status and the permission checks look them up by name.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.name in roles.ROLES:
+            fields.append("name")
+        return fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            kwargs["queryset"] = roles.held_permissions(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_manage_group(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.name in roles.ROLES:
+            return False
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.can_manage_group(request.user, obj))
