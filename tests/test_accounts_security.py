@@ -376,6 +376,33 @@ def test_a_maintainer_picks_only_permissions_they_hold_for_a_group():
     assert not editors.permissions.filter(pk=foreign_permission().pk).exists()
 
 
+def test_the_role_groups_keep_their_names_and_cannot_be_deleted(staff):
+    client = signed_in(staff)
+    editors = Group.objects.get(name="Editors")
+    held = [str(pk) for pk in editors.permissions.values_list("pk", flat=True)]
+    client.post(f"/admin/auth/group/{editors.pk}/change/", {"name": "Renamed", "permissions": held})
+    assert Group.objects.filter(name="Editors").exists()
+    delete = client.post(f"/admin/auth/group/{editors.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
+    assert Group.objects.filter(name="Editors").exists()
+
+
+def test_accounts_added_or_renamed_in_the_admin_follow_the_username_rules():
+    client = signed_in(make_maintainer())
+    make_user(username="stake1")
+    added = client.post(
+        "/admin/auth/user/add/",
+        {"username": "st\u0430ke1", "usable_password": "false", "password1": "", "password2": ""},
+    )
+    assert added.status_code == 200
+    assert "looks too much like an existing username" in added.content.decode()
+    ada = make_stakeholder()
+    renamed = client.post(f"/admin/auth/user/{ada.pk}/change/", user_form(ada, username="STAKEL"))
+    assert renamed.status_code == 200
+    assert "looks too much like an existing username" in renamed.content.decode()
+    assert User.objects.filter(username="ada").exists()
+
+
 def test_a_superuser_still_grants_superuser_status_and_permissions(staff):
     client = signed_in(staff)
     ada = make_stakeholder()
