@@ -58,6 +58,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("me/", accounts.my_contributions, name="my_contributions"),
     path("me/profile/", accounts.profile_edit, name="profile_edit"),
+    path("me/following/", contributing.following, name="following"),
     path("references/", reading.reference_list, name="reference_list"),
     path("tags/", reading.tag_list, name="tag_list"),
     path("tags/<slug:slug>/", reading.tag_detail, name="tag_detail"),

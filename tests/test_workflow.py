@@ -314,13 +314,29 @@ def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
     diff = client.get(f"/topics/{topic.slug}/compare/?a={first.pk}&b={second.pk}").content.decode()
     assert "<del>first</del>" in diff and "<ins>second</ins>" in diff
 
-    assert client.post(f"/topics/{topic.slug}/revisions/{first.pk}/restore/").status_code == 302
-    response = signed_in(eddie).post(f"/topics/{topic.slug}/revisions/{first.pk}/restore/")
+    restore_url = f"/topics/{topic.slug}/revisions/{first.pk}/restore/"
+    assert client.post(restore_url, {"reason": "x"}).status_code == 302  # to sign in
+    editor_client = signed_in(eddie)
+    # One click never restores: a page shows what would change and asks why.
+    confirm = editor_client.get(restore_url)
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "Restore the version of" in page and "<ins>first</ins>" in page
+    refused = editor_client.post(restore_url, {"reason": "  "})
+    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+    topic.refresh_from_db()
+    assert topic.body == "The second wording of the text."
+
+    response = editor_client.post(restore_url, {"reason": "The rewording lost the nuance"})
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.body == "The first wording of the text."
     assert topic.revisions.count() == 3  # restored as a new revision; nothing deleted
-    assert "Restored the text" in topic.current_revision.message
+    restored = topic.current_revision
+    assert "Restored the text" in restored.message
+    assert "The rewording lost the nuance" in restored.message
+    event = restored.events.get(action="restored")
+    assert event.actor == eddie and "The rewording lost the nuance" in event.comment
 
 
 def test_imported_history_shows_on_the_history_page(client):
@@ -542,7 +558,9 @@ def perform(client: Client, action: str, data: dict):
         "review_queue": lambda: client.get("/review/"),
         "review_page": lambda: client.get(f"/review/revisions/{pending.pk}/"),
         "publish": lambda: client.post(f"/review/revisions/{pending.pk}/", {"action": "publish"}),
-        "restore": lambda: client.post(f"/topics/{topic.slug}/revisions/{old.pk}/restore/"),
+        "restore": lambda: client.post(
+            f"/topics/{topic.slug}/revisions/{old.pk}/restore/", {"reason": "Bring it back"}
+        ),
         "admin": lambda: client.get("/admin/"),
     }[action]()
 

@@ -9,7 +9,15 @@ from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
 from topics.markdown import MarkdownError, render
 from topics.merging import has_conflict_markers
-from topics.models import Feedback, Profile, ReferenceSuggestion, Section, StakeholderGroup, Topic
+from topics.models import (
+    EmailPreference,
+    Feedback,
+    Profile,
+    ReferenceSuggestion,
+    Section,
+    StakeholderGroup,
+    Topic,
+)
 from topics.names import validate_public_name, validate_username
 from topics.tagging import parse_tags, validate_tags
 
@@ -234,3 +242,32 @@ class MergeForm(RevisionForm):
                     ),
                 )
         return cleaned
+
+
+class RestoreForm(forms.Form):
+    """An editor's reason for publishing an old text again (shown in the history)."""
+
+    reason = forms.CharField(
+        max_length=300,
+        label=_("Why should this text come back?"),
+        help_text=_("Readers see it in the history, as the new version's message."),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    def clean_reason(self) -> str:
+        return clean_plain_title(self.cleaned_data["reason"])
+
+
+class EmailPreferenceForm(forms.ModelForm):
+    """How often a person wants email about what they contribute to and follow."""
+
+    class Meta:
+        model = EmailPreference
+        fields = ["frequency"]
+        labels = {"frequency": _("Email me")}
+        help_texts = {
+            "frequency": _(
+                "Decisions on your input, topics you follow and, for editors, new input to review."
+            )
+        }
+        widgets = {"frequency": forms.RadioSelect}

@@ -53,9 +53,14 @@ class Profile(models.Model):
 
 
 def public_name(user) -> str:
-    """The name a user chose: their profile's name, else their username."""
+    """The name a user chose: their profile's name, else their full name, else their username.
+
+    (Editors and maintainers created in the admin often have no profile.)
+    """
     profile = getattr(user, "profile", None)
-    return (profile.display_name if profile else "") or user.get_username()
+    return (
+        (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
+    )
 
 
 def staff_role(user) -> str:

@@ -12,23 +12,27 @@ from topics.models import (
     Profile,
     Reference,
     ReferenceSuggestion,
+    ReviewEvent,
     Topic,
     TopicFollow,
 )
 from topics.reference_kinds import normalise_url
+from topics.services import notifications
 from topics.services.workflow import InvalidTransition, WorkflowError
 
 
 @transaction.atomic
 def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Feedback:
     """Leave a comment for the editors about a topic (Markdown, rendered and sanitised once)."""
-    return Feedback.objects.create(
+    feedback = Feedback.objects.create(
         topic=topic,
         author=author,
         body=body,
         body_html=render(body).html,
         wants_public=wants_public,
     )
+    notifications.notify_editors_of_feedback(feedback=feedback)
+    return feedback
 
 
 @transaction.atomic
@@ -42,6 +46,11 @@ def review_feedback(*, feedback: Feedback, by, accept: bool, response: str = "")
     feedback.status = Feedback.Status.ACCEPTED if accept else Feedback.Status.DISMISSED
     feedback.response, feedback.reviewed_by, feedback.reviewed_at = response, by, timezone.now()
     feedback.save()
+    event = ReviewEvent.objects.create(
+        feedback=feedback, actor=by, comment=response,
+        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DISMISSED,
+    )  # fmt: skip
+    notifications.notify_input_decision(item=feedback, event=event)
     return feedback
 
 
@@ -50,9 +59,11 @@ def suggest_reference(
     *, author, topic: Topic, url: str, title: str, kind: str, note: str = ""
 ) -> ReferenceSuggestion:
     """Propose that `topic` cite a source."""
-    return ReferenceSuggestion.objects.create(
+    suggestion = ReferenceSuggestion.objects.create(
         topic=topic, author=author, url=normalise_url(url), title=title, kind=kind, note=note
     )
+    notifications.notify_editors_of_reference(suggestion=suggestion)
+    return suggestion
 
 
 @transaction.atomic
@@ -79,6 +90,11 @@ def review_reference_suggestion(
     )
     suggestion.reason, suggestion.reviewed_by, suggestion.reviewed_at = reason, by, timezone.now()
     suggestion.save()
+    event = ReviewEvent.objects.create(
+        reference_suggestion=suggestion, actor=by, comment=reason,
+        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.REJECTED,
+    )  # fmt: skip
+    notifications.notify_input_decision(item=suggestion, event=event)
     return suggestion
 
 
@@ -101,4 +117,5 @@ def verify_stakeholder(*, profile: Profile, by) -> Profile:
     if profile.verified_at is None:
         profile.verified_at, profile.verified_by = timezone.now(), by
         profile.save(update_fields=["verified_at", "verified_by"])
+        notifications.notify_verified(profile=profile)
     return profile

@@ -20,7 +20,11 @@ from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
-from topics.services.notifications import notify_author, notify_followers
+from topics.services.notifications import (
+    notify_author,
+    notify_editors_of_revision,
+    notify_followers,
+)
 
 
 class WorkflowError(Exception):
@@ -87,7 +91,8 @@ def propose_topic(*, author, section: Section | None, text: Text, message: str) 
         topic=topic, author=author, status=Revision.Status.PENDING, message=message,
         title=text.title, summary=text.summary, body=text.body, tags=text.tags,
     )  # fmt: skip
-    _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    notify_editors_of_revision(revision=revision, event=event)
     return revision
 
 
@@ -102,7 +107,8 @@ def suggest_edit(
         topic=topic, author=author, status=Revision.Status.PENDING, message=message,
         based_on=base, title=text.title, summary=text.summary, body=text.body, tags=text.tags,
     )  # fmt: skip
-    _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
+    notify_editors_of_revision(revision=revision, event=event)
     return revision
 
 
@@ -125,7 +131,8 @@ def revise(*, revision: Revision, by, text: Text, message: str) -> Revision:
     revision.save(update_fields=["status"])
     if revision.topic.status == Topic.Status.DRAFT:
         _update_draft(revision.topic, new)
-    _event(new, by, ReviewEvent.Action.RESUBMITTED)
+    event = _event(new, by, ReviewEvent.Action.RESUBMITTED)
+    notify_editors_of_revision(revision=new, event=event)
     return new
 
 
@@ -286,8 +293,14 @@ def _tag_names(tags: str) -> list[str]:
 
 
 @transaction.atomic
-def restore_revision(*, revision: Revision, by) -> Revision:
-    """Publish an old revision's text again, as a new revision (history is never rewritten)."""
+def restore_revision(*, revision: Revision, by, reason: str) -> Revision:
+    """Publish an old revision's text again, as a new revision (history is never rewritten).
+
+    The editor says why; the reason is the new revision's message and its event's comment.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise WorkflowError("Say why the old text should come back: readers see it in the history.")
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
     if revision.status != Revision.Status.PUBLISHED:
         raise InvalidTransition("Only a revision that was once published can be restored.")
@@ -295,11 +308,12 @@ def restore_revision(*, revision: Revision, by) -> Revision:
         raise InvalidTransition("This revision is already the published text.")
     restored = Revision.objects.create(
         topic=topic, author=by, status=Revision.Status.PENDING, based_on=topic.current_revision,
-        message=f"Restored the text of {revision.created_at:%Y-%m-%d %H:%M} (#{revision.pk})",
+        message=f"Restored the text of {revision.created_at:%Y-%m-%d %H:%M} (#{revision.pk}): "
+        f"{reason}"[:500],
         title=revision.title, summary=revision.summary, body=revision.body, tags=revision.tags,
     )  # fmt: skip
     _apply(topic=topic, revision=restored, by=by)
-    _event(restored, by, ReviewEvent.Action.RESTORED, f"From revision #{revision.pk}")
+    _event(restored, by, ReviewEvent.Action.RESTORED, f"From revision #{revision.pk}: {reason}")
     return restored
 
 
@@ -323,6 +337,8 @@ def record_direct_edit(
     )
     topic.current_revision = revision
     _event(revision, by, ReviewEvent.Action.EDITED, message)
+    if topic.status == Topic.Status.PUBLISHED:
+        notify_followers(topic=topic, revision=revision, exclude_user_id=by.pk if by else None)
     return revision
 
 

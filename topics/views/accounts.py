@@ -17,6 +17,7 @@ from django_ratelimit.decorators import ratelimit
 
 from topics.forms import ProfileForm, SignupForm
 from topics.models import Feedback, Profile, ReferenceSuggestion, ReviewEvent, Revision, TopicFollow
+from topics.services import notifications
 
 STAKEHOLDERS = "Stakeholders"
 
@@ -30,13 +31,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()
-            Profile.objects.create(
+            profile = Profile.objects.create(
                 user=user,
                 display_name=form.cleaned_data["display_name"],
                 affiliation=form.cleaned_data["affiliation"],
                 group=form.cleaned_data["group"],
             )
             user.groups.add(Group.objects.get(name=STAKEHOLDERS))
+            notifications.notify_editors_of_signup(profile=profile)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request, "Welcome! An editor will verify your account so your votes count."

@@ -1,6 +1,7 @@
 """Stakeholder input: propose a topic, suggest an edit, give feedback, suggest a reference."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -8,13 +9,14 @@ from django_ratelimit.decorators import ratelimit
 
 from topics import permissions
 from topics.forms import (
+    EmailPreferenceForm,
     FeedbackForm,
     ProposalForm,
     ReferenceSuggestionForm,
     RevisionForm,
     SuggestEditForm,
 )
-from topics.models import Revision, Section, Topic
+from topics.models import EmailPreference, Revision, Section, Topic, TopicFollow
 from topics.services import contributions, workflow
 
 WRITE_RATE = "30/h"
@@ -169,4 +171,27 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         contributions.follow_topic(user=request.user, topic=topic)
         messages.success(request, f"You will get an email when “{topic.title}” changes.")
+    if request.POST.get("next") == "following":
+        return redirect("following")
     return redirect(topic)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="60/h", method="POST", block=True)
+def following(request: HttpRequest) -> HttpResponse:
+    """Every topic the user follows, each with a one-click unfollow, and how often to email."""
+    preference = EmailPreference.objects.filter(user=request.user).first() or EmailPreference(
+        user=request.user
+    )
+    form = EmailPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Emails: {preference.get_frequency_display().lower()}.")
+        return redirect("following")
+    follows = (
+        TopicFollow.objects.filter(user=request.user, topic__status=Topic.Status.PUBLISHED)
+        .select_related("topic__section")
+        .order_by("topic__title")
+    )
+    return render(request, "accounts/following.html", {"follows": follows, "form": form})

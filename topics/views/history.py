@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from topics import permissions
 from topics.diffing import word_diff
+from topics.forms import RestoreForm
 from topics.markdown import MarkdownError
 from topics.models import Revision, Topic
 from topics.services import workflow
@@ -128,18 +129,35 @@ def revision_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @permissions.require(permissions.RESTORE)
 def restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Ask for confirmation and a reason, then publish an old text again as a new revision."""
     topic = visible_topic(request, slug)
-    revision = get_object_or_404(Revision, pk=pk, topic=topic)
-    try:
-        workflow.restore_revision(revision=revision, by=request.user)
-    except workflow.WorkflowError as error:
-        messages.error(request, str(error))
-        return redirect("topic_history", slug=topic.slug)
-    messages.success(request, "The old text is published again, as a new revision.")
-    return redirect(topic)
+    revision = get_object_or_404(
+        Revision.objects.select_related("author__profile"), pk=pk, topic=topic
+    )
+    form = RestoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow.restore_revision(
+                revision=revision, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except workflow.WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The old text is published again, as a new revision.")
+            return redirect(topic)
+    current = topic.current_revision
+    return render(
+        request,
+        "history/restore.html",
+        {
+            "topic": topic, "revision": revision, "form": form,
+            "diff": diff_context(current, revision) if current else None,
+        },
+        status=400 if form.errors else 200,
+    )  # fmt: skip
 
 
 @require_POST
