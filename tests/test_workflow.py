@@ -835,3 +835,28 @@ def test_compare_with_an_enormous_id_is_a_404(client):
 @pytest.mark.parametrize("url", ["/search/?q=a%00b", "/foo%00/", "/propose/?section=%00"])
 def test_nul_characters_in_addresses_are_a_400_not_a_500(client, url):
     assert client.get(url).status_code == 400
+
+
+def test_suggest_an_edit_warns_of_suggestions_already_waiting_even_ones_own():
+    topic = published_topic()
+    ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
+    client = signed_in(ada)
+    assert "already waiting" not in client.get(f"/topics/{topic.slug}/suggest/").content.decode()
+    mine = workflow.suggest_edit(
+        author=ada, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."), message="My first try",
+    )  # fmt: skip
+    workflow.suggest_edit(
+        author=bob, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Bob's."), message="An idea from Bob",
+    )  # fmt: skip
+    page = client.get(f"/topics/{topic.slug}/suggest/").content.decode()
+    assert "2 suggestions for this topic are already waiting" in page
+    assert "My first try" in page and "An idea from Bob" in page
+    assert f"/suggestions/{mine.pk}/revise/" in page
+
+
+def test_the_verification_page_shows_each_stakeholders_email():
+    make_stakeholder("ada")
+    page = signed_in(make_editor()).get("/review/stakeholders/").content.decode()
+    assert "ada@example.com" in page

@@ -88,10 +88,16 @@ def suggest_edit(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, "Thank you: your suggestion is waiting for an editor.")
             return redirect("my_contributions")
+    pending = (
+        topic.revisions.filter(status__in=Revision.OPEN_STATUSES)
+        .select_related("author__profile")
+        .defer("body")
+        .order_by("created_at")
+    )
     return render(
         request,
         "contributing/suggest_edit.html",
-        {"form": form, "topic": topic, "current": current},
+        {"form": form, "topic": topic, "current": current, "pending": pending},
     )
 
 
