@@ -42,10 +42,11 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml templates
 
-bench: install static ## figures: import time, tally time, requests per second
+bench: install static ## figures: import time, tally time, requests per second, hostile inputs
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_tally.py
 	bash bench/bench_pages.sh
+	$(PY) bench/bench_abuse.py
 
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache
