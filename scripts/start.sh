@@ -78,7 +78,8 @@ sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@SOCKET@|$SOCKET|g" -e "s|@LISTEN@|$BIND|g
 # Only nginx reaches the socket and it overwrites X-Real-IP, so Django may trust it.
 # (gunicorn 25.1+ also puts its control socket in XDG_RUNTIME_DIR: ours, not $HOME's.)
 KB_CLIENT_ADDRESS_HEADER=X-Real-IP XDG_RUNTIME_DIR="$RUN_DIR" \
-  "$PYTHON" -m gunicorn "$@" --bind "unix:$SOCKET" &
+  "$PYTHON" -m gunicorn "$@" --bind "unix:$SOCKET" --access-logfile - \
+  --access-logformat '%({x-real-ip}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"' &
 GUNICORN_PID=$!
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
 NGINX_PID=$!

@@ -43,12 +43,15 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
+    # Production counts rate limits in a shared Redis (topics.W001 otherwise); the
+    # check reads the setting and connects to nothing.
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
     result = run_manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        env={**PRODUCTION_ENV, "DATA_DIR": str(tmp_path)},
+        env={**PRODUCTION_ENV, **redis, "DATA_DIR": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
