@@ -258,21 +258,29 @@ def test_front_refuses_a_200_mb_upload_before_reading_its_body(server):
     assert b"Request too large: this site accepts at most 5.2 MB in one request." in answer
 
 
-def test_front_refuses_a_chunked_upload_once_it_passes_the_limit(server):
+def send_chunked_upload(port: int, most: int = 50) -> tuple[int, bytes]:
+    """Stream a chunked upload 1 MiB at a time until the server answers (at most `most` MiB).
+
+    Returns the MiB sent and the answer.
+    """
     sent = 0
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(f"{UPLOAD_HEAD}Transfer-Encoding: chunked\r\n\r\n".encode())
-        chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"  # 1 MiB
-        while sent < 50 * 0x100000 and not select.select([sock], [], [], 0)[0]:
+        chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"
+        while sent < most and not select.select([sock], [], [], 0)[0]:
             try:
                 sock.sendall(chunk)
             except OSError:
                 break
-            sent += 0x100000
-        answer = raw_response(sock)
-    print(f"chunked upload refused after {sent / 0x100000:.0f} MiB")
+            sent += 1
+        return sent, raw_response(sock)
+
+
+def test_front_refuses_a_chunked_upload_once_it_passes_the_limit(server):
+    sent, answer = send_chunked_upload(server.port)
+    print(f"chunked upload refused after {sent} MiB")
     assert answer.startswith(b"HTTP/1.1 413")
-    assert sent < 20 * 0x100000
+    assert sent < 20
 
 
 def signup_form(base: str) -> tuple[str, str]:
@@ -364,6 +372,10 @@ def test_without_the_front_gunicorn_answers_directly(tmp_path):
         assert (status, body) == (200, b'{"status": "ok", "database": "ok"}')
         assert headers["Server"].startswith("gunicorn")
         assert not any("nginx" in line for line in processes_in_group(running.process.pid))
+        # Django reads no body without a Content-Length: refused, the body left unread.
+        sent, answer = send_chunked_upload(running.port)
+        assert re.match(rb"HTTP/1.1 4\d\d ", answer), answer[:100]
+        assert sent < 20
     finally:
         running.stop()
 
