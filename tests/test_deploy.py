@@ -328,6 +328,30 @@ def test_rate_limits_count_each_client_address_behind_the_front(server):
     assert post_signup(server.port, cookie, token, "127.0.0.2", "10.0.0.1") == 200
 
 
+def test_behind_a_trusted_proxy_its_forwarded_address_is_the_client(tmp_path):
+    running = start_server(tmp_path, KB_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    try:
+        cookie, token = signup_form(running.base)
+        own = [
+            post_signup(running.port, cookie, token, "127.0.0.1", f"10.0.0.1, 203.0.113.{n}")
+            for n in range(21)
+        ]
+        assert own == [200] * 21  # 21 clients, each with its own allowance
+        same = [
+            post_signup(running.port, cookie, token, "127.0.0.1", "203.0.113.250")
+            for _ in range(21)
+        ]
+        assert set(same) & REFUSED, same
+        # An address not listed cannot forward for anyone: 127.0.0.2 is itself the client.
+        other = [
+            post_signup(running.port, cookie, token, "127.0.0.2", f"203.0.113.{n}")
+            for n in range(21)
+        ]
+        assert set(other) & REFUSED, other
+    finally:
+        running.stop()
+
+
 def processes_in_group(group: int) -> list[str]:
     """The command lines of the live processes in process group `group`."""
     found = []
