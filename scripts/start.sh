@@ -75,6 +75,9 @@ sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@SOCKET@|$SOCKET|g" -e "s|@LISTEN@|$BIND|g
   deploy/nginx.conf >"$RUN_DIR/nginx.conf"
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
+stopping=0
+trap 'stopping=1' TERM INT  # from here on, a signal stops both processes below
+
 # Only nginx reaches the socket and it overwrites X-Real-IP, so Django may trust it.
 # (gunicorn 25.1+ also puts its control socket in XDG_RUNTIME_DIR: ours, not $HOME's.)
 KB_CLIENT_ADDRESS_HEADER=X-Real-IP XDG_RUNTIME_DIR="$RUN_DIR" \
@@ -84,8 +87,6 @@ GUNICORN_PID=$!
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
 NGINX_PID=$!
 
-stopping=0
-trap 'stopping=1' TERM INT
 while [ "$stopping" = 0 ] && kill -0 "$GUNICORN_PID" 2>/dev/null \
   && kill -0 "$NGINX_PID" 2>/dev/null; do
   sleep 1 &
