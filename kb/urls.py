@@ -5,11 +5,12 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from topics.feeds import LatestChangesFeed
+from topics.feeds import LatestChangesFeed, TopicChangesFeed
 from topics.sitemaps import SITEMAPS
 from topics.views import (
     accounts,
     api,
+    changes,
     contributing,
     editor,
     history,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("topics/<slug:slug>/", reading.topic_detail, name="topic_detail"),
     path("topics/<slug:slug>/history/", history.topic_history, name="topic_history"),
     path("topics/<slug:slug>/compare/", history.compare, name="topic_compare"),
+    path("topics/<slug:slug>/feed/", TopicChangesFeed(), name="topic_feed"),
     path("topics/<slug:slug>/revisions/<int:pk>/", history.revision_detail, name="revision_detail"),
     path(
         "topics/<slug:slug>/revisions/<int:pk>/restore/", history.restore, name="revision_restore"
@@ -64,6 +66,7 @@ urlpatterns = [
     path("tags/<slug:slug>/", reading.tag_detail, name="tag_detail"),
     path("search/", reading.search, name="search"),
     path("feed/", LatestChangesFeed(), name="feed"),
+    path("changes/", changes.recent_changes, name="recent_changes"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("healthz", reading.healthz, name="healthz"),
     path("api/topics/", api.topic_list, name="api_topic_list"),

@@ -1,12 +1,13 @@
-"""/feed/: an Atom feed of published changes, with their messages."""
+"""/feed/ and /topics/<slug>/feed/: Atom feeds of published changes, each linking to its diff."""
 
 import re
 
 from django.contrib.syndication.views import Feed
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
 from topics.models import Revision, Topic
+from topics.views.changes import change_url, published_changes
 
 # XML 1.0 cannot carry these at all: one in a message would make the whole feed a 500.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -37,13 +38,7 @@ class LatestChangesFeed(Feed):
     link = "/"
 
     def items(self):
-        return (
-            Revision.objects.filter(
-                status=Revision.Status.PUBLISHED, topic__status=Topic.Status.PUBLISHED
-            )
-            .select_related("topic", "author__profile")
-            .order_by("-created_at", "-id")[:50]
-        )
+        return published_changes()[:50]
 
     def item_title(self, item: Revision) -> str:
         return xml_text(f"{item.topic.title}: {item.message or 'updated'}")
@@ -52,7 +47,8 @@ class LatestChangesFeed(Feed):
         return xml_text(item.message or f"{item.topic.title} was updated.")
 
     def item_link(self, item: Revision) -> str:
-        return f"{reverse('topic_detail', kwargs={'slug': item.topic.slug})}#rev-{item.pk}"
+        """The diff against the change before, or the topic's first version."""
+        return change_url(item)
 
     def item_guid(self, item: Revision) -> str:
         return f"revision-{item.pk}"
@@ -67,3 +63,22 @@ class LatestChangesFeed(Feed):
 
     def item_author_name(self, item: Revision) -> str:
         return xml_text(item.author_display)
+
+
+class TopicChangesFeed(LatestChangesFeed):
+    """/topics/<slug>/feed/: the published changes of one published topic."""
+
+    def get_object(self, request, slug: str) -> Topic:
+        return get_object_or_404(Topic.objects.published(), slug=slug)
+
+    def title(self, topic: Topic) -> str:
+        return xml_text(f"Changes to {topic.title}")
+
+    def subtitle(self, topic: Topic) -> str:
+        return xml_text(f"Published changes to “{topic.title}”, newest first.")
+
+    def link(self, topic: Topic) -> str:
+        return topic.get_absolute_url()
+
+    def items(self, topic: Topic):
+        return published_changes().filter(topic=topic)[:50]
