@@ -1,5 +1,7 @@
 """Forms: validation and error messages for everything users write."""
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
@@ -7,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
+from topics.diffing import normalise_newlines
 from topics.markdown import MarkdownError, render
 from topics.merging import has_conflict_markers
 from topics.models import (
@@ -158,8 +161,120 @@ class SuggestEditForm(RevisionForm):
 
 
 class ProposalForm(RevisionForm):
+    """A new topic: its section, and a text that starts from the section's template.
+
+    The title lives only in its field, so a template's leading `# Title` is
+    dropped; and a proposal may keep the template's headings but none of its
+    placeholder prose (each paragraph of the template that is not a heading).
+    """
+
     section = forms.ModelChoiceField(queryset=Section.objects.all(), required=False)
     field_order = ["section", "title", "summary", "body", "tags", "message"]
+    TYPED_FIELDS = ("title", "summary", "body", "tags", "message")
+    QUOTED_AT_MOST = 3
+    # A first `# Title` (or `Title` over a `===` line), with the blank lines after it.
+    _TITLE_HEADING = re.compile(
+        r"\A(?:[ \t]*\n)*[ ]{0,3}(?:#[ \t]+[^\n]*|#|[^\n]*\S[^\n]*\n=+[ \t]*)(?:\n|\Z)(?:[ \t]*\n)*"
+    )
+    _HEADING = re.compile(r"#{1,6}(?:\s|$)")
+
+    @classmethod
+    def starting_text(cls, template: str) -> str:
+        """A section's template as a proposal's text starts: without its title heading."""
+        template = normalise_newlines(template)
+        return cls._TITLE_HEADING.sub("", template, count=1)
+
+    @classmethod
+    def unchanged_prose(cls, template: str, body: str) -> list[str]:
+        """The template's placeholder paragraphs that `body` still holds, word for word.
+
+        A paragraph is a run of lines between blank lines or headings; it counts
+        if it has a letter or digit. It is unchanged when its lines appear, in
+        order and one after another, among the body's lines (spaces inside a
+        line and line endings do not matter).
+        """
+        lines = cls._squeezed_lines(body)
+        found = []
+        for paragraph in cls._prose_paragraphs(cls.starting_text(template)):
+            size = len(paragraph)
+            first = paragraph[0]
+            if any(
+                lines[i] == first and lines[i : i + size] == paragraph
+                for i in range(len(lines) - size + 1)
+            ):
+                found.append(" ".join(paragraph))
+        return found
+
+    @classmethod
+    def _prose_paragraphs(cls, text: str) -> list[list[str]]:
+        paragraphs, current = [], []
+        for line in [*cls._squeezed_lines(text), ""]:
+            if line and not cls._HEADING.match(line):
+                current.append(line)
+                continue
+            if any(char.isalnum() for char in "".join(current)):
+                paragraphs.append(current)
+            current = []
+        return paragraphs
+
+    @staticmethod
+    def _squeezed_lines(text: str) -> list[str]:
+        return [" ".join(line.split()) for line in normalise_newlines(text).split("\n")]
+
+    @classmethod
+    def is_a_template(cls, body: str, templates: list[str]) -> bool:
+        """Whether `body` is one of `templates` as it was loaded (nothing typed would be lost)."""
+        squeezed = "\n".join(cls._squeezed_lines(body)).strip()
+        return any(
+            squeezed == "\n".join(cls._squeezed_lines(cls.starting_text(t))).strip()
+            for t in templates
+        )
+
+    @classmethod
+    def reloaded(cls, data) -> tuple["ProposalForm", str]:
+        """The form again with what was typed, and the chosen section's template as its text
+        when nothing typed would be lost or the writer asked for it; with a note saying which.
+        """
+        initial = {name: data.get(name, "") for name in cls.TYPED_FIELDS}
+        try:
+            section = cls.base_fields["section"].clean(data.get("section"))
+        except ValidationError:
+            section = None
+        initial["section"] = section
+        if section is None:
+            return cls(initial=initial), _("Choose a section whose template to load.")
+        if not section.topic_template.strip():
+            note = _("“%(section)s” has no template; your text is kept.")
+            return cls(initial=initial), note % {"section": section.title}
+        templates = list(Section.objects.exclude(topic_template="").values_list(
+            "topic_template", flat=True
+        ))  # fmt: skip
+        body = initial["body"]
+        if body.strip() and not data.get("replace_text") and not cls.is_a_template(body, templates):
+            note = _(
+                "Your text is kept. To replace it with the template of “%(section)s”, tick "
+                "“Replace my text with the template” and load it again."
+            )
+            return cls(initial=initial), note % {"section": section.title}
+        initial["body"] = cls.starting_text(section.topic_template)
+        note = _("The template of “%(section)s” is loaded.")
+        return cls(initial=initial), note % {"section": section.title}
+
+    def clean(self):
+        cleaned = super().clean()
+        section, body = cleaned.get("section"), cleaned.get("body")
+        if section is None or not body:
+            return cleaned
+        unchanged = self.unchanged_prose(section.topic_template, body)
+        for paragraph in unchanged[: self.QUOTED_AT_MOST]:
+            quoted = paragraph if len(paragraph) <= 160 else paragraph[:159] + "…"
+            self.add_error("body", _("Replace the template’s text: “%(text)s”") % {"text": quoted})
+        if len(unchanged) > self.QUOTED_AT_MOST:
+            more = len(unchanged) - self.QUOTED_AT_MOST
+            self.add_error(
+                "body", _("… and %(count)d more paragraphs of the template.") % {"count": more}
+            )
+        return cleaned
 
 
 class FeedbackForm(forms.ModelForm):

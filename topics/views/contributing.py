@@ -30,10 +30,18 @@ def _published_topic(slug: str) -> Topic:
 @permissions.require(permissions.SUGGEST)
 @ratelimit(key="user", rate=WRITE_RATE, method="POST", block=True)
 def propose_topic(request: HttpRequest) -> HttpResponse:
-    """Propose a new topic, starting from its section's template."""
+    """Propose a new topic, starting from its section's template.
+
+    "Load this section's template" posts the form too, so what was typed is
+    kept; the form replaces a text only when nothing typed would be lost or the
+    writer ticked "Replace my text with the template".
+    """
+    if request.method == "POST" and "load_template" in request.POST:
+        form, note = ProposalForm.reloaded(request.POST)
+        return render(request, "contributing/propose.html", {"form": form, "note": note})
     section = Section.objects.filter(slug=request.GET.get("section", "")).first()
-    initial = {"section": section, "body": section.topic_template if section else ""}
-    form = ProposalForm(request.POST or None, initial=initial)
+    body = ProposalForm.starting_text(section.topic_template) if section else ""
+    form = ProposalForm(request.POST or None, initial={"section": section, "body": body})
     if request.method == "POST" and form.is_valid():
         revision = workflow.propose_topic(
             author=request.user,
@@ -43,15 +51,7 @@ def propose_topic(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Thank you: your proposal is waiting for an editor.")
         return redirect(revision.topic)
-    return render(
-        request,
-        "contributing/propose.html",
-        {
-            "form": form,
-            "section": section,
-            "template_sections": Section.objects.exclude(topic_template="").only("title", "slug"),
-        },
-    )
+    return render(request, "contributing/propose.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
