@@ -185,10 +185,12 @@ def test_a_stakeholder_signs_up_follows_suggests_gives_feedback_and_proposes(per
     expect(main).to_contain_text("The GPU paragraph needs an example.")
     expect(main.get_by_role("row").filter(has_text="PEP 817")).to_contain_text("Awaiting an editor")
 
-    page.get_by_role("link", name="Propose a topic").first.click()
-    page.get_by_label("Start from a section's template").select_option(label="Key issues")
-    page.get_by_role("button", name="Load the template").click()
-    page.wait_for_url("**/propose/?section=*")
+    open_topic(page, topic)
+    page.get_by_role("navigation", name="Breadcrumbs").get_by_role(
+        "link", name="Key issues"
+    ).click()
+    page.get_by_role("link", name="Propose a topic here").click()
+    page.wait_for_url(f"**/propose/?section={topic.section.slug}")
     expect(page.locator("#id_section")).to_have_value(str(topic.section_id))
     page.get_by_label("Title").fill("GPU wheels")
     edit(page.locator("#id_body"), "Describe it.", "CUDA wheels are large.")
