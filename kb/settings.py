@@ -245,6 +245,9 @@ KB_SITE_NAME = env("KB_SITE_NAME", "Curated knowledge base")
 KB_SITE_URL = env("KB_SITE_URL", "http://127.0.0.1:8000")
 # Topics whose last review is older than this many days are flagged to readers.
 KB_REVIEW_PERIOD_DAYS = int(env("KB_REVIEW_PERIOD_DAYS", "365"))
+# A stakeholder group's own results are shown only with at least this many ballots;
+# smaller groups are merged into "Other groups" (one ballot would be one person's vote).
+KB_VOTING_MIN_GROUP_BALLOTS = int(env("KB_VOTING_MIN_GROUP_BALLOTS", "3"))
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

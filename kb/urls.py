@@ -50,6 +50,7 @@ urlpatterns = [
     path("review/stale/", reviewing.stale_topics, name="review_stale"),
     path("review/stakeholders/", reviewing.stakeholders, name="review_stakeholders"),
     path("rounds/", voting.round_list, name="round_list"),
+    path("rounds/verify/", voting.verify, name="verify_ballots"),
     path("rounds/<slug:slug>/", voting.round_detail, name="round_detail"),
     path("rounds/<slug:slug>/results/", voting.round_results, name="round_results"),
     path("rounds/<slug:slug>/ballots.csv", voting.ballots_csv, name="round_ballots_csv"),

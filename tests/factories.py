@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from topics.models import (
+    Ballot,
     Citation,
     Image,
     Profile,
@@ -154,3 +155,22 @@ def verified(username="vera", group_slug="hardware-vendors"):
         verified_at=timezone.now(), group=StakeholderGroup.objects.get(slug=group_slug)
     )
     return user
+
+
+def add_ballots(round_: Round, rankings: list[list[list[int]]], *, group: str = "") -> None:
+    """Store ballots (tie groups of topic ids) in a round, even a closed one, as an import does."""
+    from django.db import transaction
+
+    from topics.services.voting import filling_closed_round, imported_voter_key
+
+    start = round_.ballots.count()
+    with transaction.atomic(), filling_closed_round():
+        Ballot.objects.bulk_create(
+            Ballot(
+                round=round_,
+                voter_key=imported_voter_key(round_, f"test-voter-{start + number}"),
+                group_name=group,
+                ranking=ranking,
+            )
+            for number, ranking in enumerate(rankings)
+        )

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from tests.factories import make_topic
 from topics.models import Ballot, Round
+from topics.services.voting import imported_voter_key
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,11 @@ def test_a_good_file_still_imports(tmp_path):
     file = tmp_path / "ballots.csv"
     file.write_bytes(("\ufeff" + HEADER + "zoë,Ümlaut group,abi > gpus\r\n").encode())
     out = StringIO()
-    call_command("import_ballots", str(file), "--round", "survey", stdout=out)
+    call_command(
+        "import_ballots", str(file), "--round", "survey", "--opened", "2022-11-01",
+        "--closed", "2022-12-01", stdout=out,
+    )  # fmt: skip
     assert "Imported 1 ballots" in out.getvalue()
-    assert Ballot.objects.get().voter_label == "zoë"
+    ballot = Ballot.objects.get()
+    assert ballot.voter_key == imported_voter_key(ballot.round, "zoë")
+    assert ballot.group_name == "Ümlaut group"

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import (
+    add_ballots,
     make_editor,
     make_maintainer,
     make_round,
@@ -35,7 +36,8 @@ def site():
         text=workflow.Text("ABI", "", "Changed."), message="m",
     )  # fmt: skip
     make_round(slug="open-round", slugs=("x", "y"))
-    make_round(slug="closed-round", slugs=("p", "q"), state="closed")
+    closed = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
+    add_ballots(closed, [[[closed.candidates.first().pk]]])  # so it is final, never deleted
     return {"revision": revision, "old": topic.current_revision}
 
 

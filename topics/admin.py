@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -34,7 +34,7 @@ from topics.models import (
     TopicFollow,
 )
 from topics.names import validate_username
-from topics.services import contributions, workflow
+from topics.services import contributions, voting, workflow
 from topics.services.content import save_topic
 
 
@@ -348,9 +348,45 @@ class RoundAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.is_closed:
+        # A round made by mistake can go; one with ballots is kept (its results are final).
+        if obj is not None and obj.ballots.exists():
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """ "Delete selected" deletes only rounds without ballots, and says which it kept."""
+        kept = list(
+            queryset.filter(ballots__isnull=False).distinct().values_list("title", flat=True)
+        )
+        if kept:
+            messages.warning(request, f"Kept, because they hold ballots: {', '.join(kept)}.")
+        super().delete_queryset(request, queryset.filter(ballots__isnull=True))
+
+    actions = ["open_now", "close_now"]
+
+    @admin.action(description="Open the selected upcoming rounds now", permissions=["change"])
+    def open_now(self, request, queryset) -> None:
+        self._act(request, queryset, voting.open_round_now, "opened")
+
+    @admin.action(
+        description="Close the selected open rounds now (their ballots become final)",
+        permissions=["change"],
+    )
+    def close_now(self, request, queryset) -> None:
+        self._act(request, queryset, voting.close_round_now, "closed")
+
+    def _act(self, request, queryset, act, done: str) -> None:
+        changed = []
+        for round_ in queryset:
+            try:
+                act(round_=round_, by=request.user)
+            except voting.VotingError as error:
+                messages.error(request, str(error))
+            else:
+                changed.append(round_.title)
+                self.log_change(request, round_, f"{done.capitalize()} now from the admin.")
+        if changed:
+            messages.success(request, f"{done.capitalize()}: {', '.join(changed)}.")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Answer a Save on a round that closed while its form was open with a message."""
@@ -368,19 +404,53 @@ class RoundAdmin(admin.ModelAdmin):
 
 @admin.register(Ballot)
 class BallotAdmin(admin.ModelAdmin):
-    """Ballots are the voters' own: visible for audit, never edited here."""
+    """Ballots are secret and, once their round closes, final.
 
-    list_display = ["round", "voter", "voter_label", "group_name", "updated_at"]
-    list_filter = ["round", "group_name"]
-    list_select_related = ["round", "voter"]
-    readonly_fields = ["round", "voter", "voter_label", "group_name", "ranking", "created_at",
-                       "updated_at"]  # fmt: skip
+    No voter, no group and no time is shown beside a ranking: together with
+    the stakeholder list they could tell whose ranking it is. The receipt's
+    hash is what the voter can check in the published CSV.
+    """
+
+    list_display = ["__str__", "round", "ranking_text", "receipt"]
+    list_filter = ["round"]
+    list_select_related = ["round"]
+    fields = ["round", "ranking_text", "receipt"]
+    readonly_fields = fields
+
+    @admin.display(description="ranking")
+    def ranking_text(self, ballot: Ballot) -> str:
+        slugs = dict(ballot.round.candidates.values_list("pk", "slug"))
+        return " > ".join(
+            " = ".join(slugs.get(pk, "?") for pk in group) for group in ballot.ranking
+        )
+
+    @admin.display(description="receipt SHA-256")
+    def receipt(self, ballot: Ballot) -> str:
+        return ballot.receipt_hash or "—"
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.round.is_closed:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        """ "Delete selected" never touches a closed round's ballots."""
+        final = queryset.filter(round__in=Round.objects.closed())
+        if final.exists():
+            raise PermissionDenied("Ballots of a closed round are final.")
+        super().delete_queryset(request, queryset)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(ballot.round.is_closed for ballot in objs):
+            perms_needed = {*perms_needed, "ballots of a closed round (they are final)"}
+        return deleted, counts, perms_needed, protected
 
 
 # --- Accounts and roles: nobody grants more than they hold (see topics/roles.py) ---

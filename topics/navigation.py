@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from topics.models import Section, Topic
-from topics.services.voting import SiteRanking, site_ranking
+from topics.services.voting import SiteRanking, site_rankings
 
 
 @dataclass
@@ -33,29 +33,36 @@ class NavEntry:
     order: int
 
 
-def build_nav(topics: Iterable[Topic], ranks: dict[int, int] | None = None) -> list[NavEntry]:
+def build_nav(
+    topics: Iterable[Topic], rankings: dict[int, SiteRanking] | None = None
+) -> list[NavEntry]:
     """Arrange topics (with `section` loaded) into ordered sections and top-level pages.
 
-    In a numbered section that follows the ranking, top-level topics come in
-    the order of `ranks` (topic id -> place in the latest closed round);
-    topics the round did not rank follow in their manual order.
+    In a numbered section that follows a ranking (`rankings`: section id ->
+    ranking), top-level topics come in the order of that round, numbered by
+    their place ("2=" when tied); topics the round did not rank follow in
+    their manual order.
     """
-    ranks = ranks or {}
+    rankings = rankings or {}
     children: dict[int | None, list[Topic]] = defaultdict(list)
     for topic in topics:
         children[topic.parent_id].append(topic)
 
     def nodes_for(
-        parent_id: int | None, members: list[Topic], numbered: bool, ranked: bool = False
+        parent_id: int | None,
+        members: list[Topic],
+        numbered: bool,
+        ranking: SiteRanking | None = None,
     ) -> list[NavNode]:
         nodes = []
-        key = _ranked_key(ranks) if ranked else _topic_key
+        key = _ranked_key(ranking.positions) if ranking else _topic_key
+        places = ranking.places if ranking else {}
         for position, topic in enumerate(sorted(members, key=key), start=1):
             kids = children.get(topic.pk, [])
             nodes.append(
                 NavNode(
                     topic=topic,
-                    number=str(position) if numbered else "",
+                    number=(places.get(topic.pk) or str(position)) if numbered else "",
                     children=nodes_for(topic.pk, kids, numbered=False),
                 )
             )
@@ -75,11 +82,12 @@ def build_nav(topics: Iterable[Topic], ranks: dict[int, int] | None = None) -> l
         if section_id is None:
             continue
         section = sections[section_id]
+        follows = section.numbered and section.follow_ranking
         entries.append(
             NavEntry(
                 section=section,
                 nodes=nodes_for(
-                    None, members, section.numbered, section.numbered and section.follow_ranking
+                    None, members, section.numbered, rankings.get(section_id) if follows else None
                 ),
                 order=section.order,
             )
@@ -126,25 +134,35 @@ class Navigation:
 
     entries: list[NavEntry]
     signature: str
-    ranking: SiteRanking | None = None
+    rankings: dict[int, SiteRanking] = field(default_factory=dict)
 
     def __iter__(self):
         return iter(self.entries)
 
+    def ranking_of(self, topic: Topic) -> SiteRanking | None:
+        """The ranking that places `topic` (a top-level topic of a ranked section), if any."""
+        ranking = self.rankings.get(topic.section_id) if topic.parent_id is None else None
+        return ranking if ranking and topic.pk in ranking.places else None
+
 
 def published_nav() -> Navigation:
-    """The navigation of the published site, key issues in the order of the latest vote."""
-    ranking = site_ranking()
-    ranks = ranking.positions if ranking else {}
+    """The navigation of the published site, each ranked section in its round's order."""
     topics = list(Topic.objects.published().for_nav())
+    sections = {
+        t.section.pk: t.section
+        for t in topics
+        if t.section and t.section.numbered and t.section.follow_ranking
+    }
+    rankings = site_rankings(list(sections.values()))
+    places = {pk: label for r in rankings.values() for pk, label in r.places.items()}
     rows = [
         (
             t.pk, t.slug, t.title, t.nav_title, t.summary, t.order, t.parent_id, t.is_home,
             t.section_id, t.section.slug if t.section else "", t.section.title if t.section else "",
             t.section.order if t.section else 0, t.section.numbered if t.section else False,
-            t.section.follow_ranking if t.section else False, ranks.get(t.pk),
+            t.section.follow_ranking if t.section else False, places.get(t.pk),
         )
         for t in topics
     ]  # fmt: skip
     signature = hashlib.blake2b(repr(sorted(rows)).encode(), digest_size=12).hexdigest()
-    return Navigation(entries=build_nav(topics, ranks), signature=signature, ranking=ranking)
+    return Navigation(entries=build_nav(topics, rankings), signature=signature, rankings=rankings)

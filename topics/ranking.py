@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, pairwise, repeat
 
 __all__ = [
+    "inseparable_groups",
+    "place_labels",
     "Ballot",
     "GroupResult",
     "Ranking",
@@ -728,3 +730,34 @@ def compare_rankings(previous: list[list[str]], current: list[list[str]]) -> dic
     before = _positions(previous)
     after = _positions(current)
     return {name: (before[name] - pos if name in before else None) for name, pos in after.items()}
+
+
+# ------------------------------------------------------------ places, ties included
+
+
+def inseparable_groups(result: SchulzeResult) -> list[list[str]]:
+    """The ranking with tie groups merged across every step of margin 0.
+
+    A margin of 0 means some topic above does not beat some topic below (their
+    strongest paths are equal): the voters did not separate them, so readers
+    see them as tied rather than as two places.
+    """
+    merged: list[list[str]] = []
+    for index, group in enumerate(result.ranking):
+        if merged and result.steps[index - 1].margin == 0:
+            merged[-1] = merged[-1] + list(group)
+        else:
+            merged.append(list(group))
+    return merged
+
+
+def place_labels(groups: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Each candidate's place as people write it: "1", "2=", "2=", "4" (ties share a place)."""
+    labels: dict[str, str] = {}
+    better = 0
+    for group in groups:
+        label = f"{better + 1}{'=' if len(group) > 1 else ''}"
+        for name in group:
+            labels[name] = label
+        better += len(group)
+    return labels

@@ -8,25 +8,28 @@ Export writes the same format with anonymous voters, so anyone can recount.
 from __future__ import annotations
 
 import csv
-import hmac
 import io
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from topics import ranking
 from topics.models import Ballot, Round, Topic
 from topics.page_cache import bump_version
-from topics.services.voting import slug_ranking
+from topics.services.voting import filling_closed_round, imported_voter_key, slug_ranking
 
 HEADER = ["voter", "group", "ranking"]
 HEADER_TEXT = ",".join(HEADER)
+# Exports add each ballot's receipt hash; imports accept it (a published file re-imports).
+RECEIPT_COLUMN = "receipt_sha256"
+EXPORT_HEADER = [*HEADER, RECEIPT_COLUMN]
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RECEIPT_HASH = re.compile(r"[0-9a-f]{64}")
 MAX_PROBLEM_CHARS = 300
-VOTER_MAX = Ballot._meta.get_field("voter_label").max_length
+VOTER_MAX = 200
 GROUP_MAX = Ballot._meta.get_field("group_name").max_length
 SLUG_MAX = Round._meta.get_field("slug").max_length
 TITLE_MAX = Round._meta.get_field("title").max_length
@@ -49,6 +52,17 @@ class ParsedBallot:
     voter: str
     group: str
     ranking: ranking.Ranking
+    receipt_hash: str = ""
+
+
+def safe_cell(value: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (a leading ' is shown as text)."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def unsafe_cell(value: str) -> str:
+    """The value of a cell written by safe_cell."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 def decode_ballots_file(data: bytes) -> str:
@@ -111,8 +125,10 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
     line, header, problem = first
     if problem:
         errors.append(f"line {line}: {problem}")
-    elif [cell.strip().lower() for cell in header] != HEADER:
+    columns = [cell.strip().lower() for cell in header] if not problem else HEADER
+    if not problem and columns not in (HEADER, EXPORT_HEADER):
         errors.append(f"line {line}: the header must be {HEADER_TEXT}, not {','.join(header)!r}")
+        columns = HEADER
     parsed: list[ParsedBallot] = []
     voters: dict[str, int] = {}
     for line, row, problem in records:
@@ -121,12 +137,17 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
             continue
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != 3:
+        if len(row) != len(columns):
             errors.append(
-                f"line {line}: expected 3 columns (voter, group, ranking), found {len(row)}"
+                f"line {line}: expected {len(columns)} columns ({', '.join(columns)}), "
+                f"found {len(row)}"
             )
             continue
-        voter, group, text_ranking = (cell.strip() for cell in row)
+        voter, group, text_ranking, *rest = (unsafe_cell(cell.strip()) for cell in row)
+        receipt = rest[0].lower() if rest else ""
+        if receipt and not RECEIPT_HASH.fullmatch(receipt):
+            errors.append(f"line {line}: {RECEIPT_COLUMN} must be 64 hexadecimal digits")
+            continue
         if not voter:
             errors.append(f"line {line}: the voter is empty")
             continue
@@ -145,7 +166,7 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
         except ranking.RankingSyntaxError as exc:
             errors.append(f"line {line}: {exc}")
             continue
-        parsed.append(ParsedBallot(line, voter, group, parsed_ranking))
+        parsed.append(ParsedBallot(line, voter, group, parsed_ranking, receipt))
     if errors:
         raise BallotFileError([_brief(error) for error in errors])
     if not parsed:
@@ -178,9 +199,26 @@ class BallotImport:
 
 
 @transaction.atomic
-def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImport:
-    """Store the ballots of a file in a round (created, closed, when it does not exist)."""
+def import_ballots(
+    *, text: str, round_slug: str, title: str = "", opened=None, closed=None
+) -> BallotImport:
+    """Store the ballots of a file in a round (created, closed, when it does not exist).
+
+    A new round takes the real dates of the vote (`opened`, `closed`), so it
+    only orders the site if it is really the newest; dates in the future are
+    refused (imported ballots never go into a live vote).
+    """
     problems = _round_problems(round_slug, title)
+    now = timezone.now()
+    if closed is None or opened is None:
+        if not Round.objects.filter(slug=round_slug).exists():
+            problems.append(
+                "give the dates the vote was held: --opened YYYY-MM-DD --closed YYYY-MM-DD"
+            )
+    elif closed > now:
+        problems.append(f"--closed {closed:%Y-%m-%d %H:%M} is in the future")
+    elif opened >= closed:
+        problems.append("--opened must be before --closed")
     try:
         parsed = parse_ballots_csv(text)
     except BallotFileError as exc:
@@ -221,46 +259,47 @@ def import_ballots(*, text: str, round_slug: str, title: str = "") -> BallotImpo
     if errors:
         raise BallotFileError([_brief(error) for error in errors])
     if round_ is None:
-        now = timezone.now()
         round_ = Round.objects.create(
             slug=round_slug,
             title=title or round_slug.replace("-", " ").capitalize(),
             description="Ballots imported from a file.",
-            opens_at=now - timedelta(seconds=1),
-            closes_at=now,
+            opens_at=opened,
+            closes_at=closed,
+            imported=True,
         )
         round_.candidates.set(topics.values())
     bump_version()
-    Ballot.objects.bulk_create(
-        Ballot(
-            round=round_,
-            voter_label=b.voter,
-            group_name=b.group,
-            ranking=[[topics[slug].pk for slug in group] for group in b.ranking],
+    with filling_closed_round():
+        Ballot.objects.bulk_create(
+            Ballot(
+                round=round_,
+                voter_key=imported_voter_key(round_, b.voter),
+                group_name=b.group,
+                receipt_hash=b.receipt_hash,
+                ranking=[[topics[slug].pk for slug in group] for group in b.ranking],
+            )
+            for b in parsed
         )
-        for b in parsed
-    )
     return BallotImport(round=round_, created_round=created, ballots=len(parsed))
 
 
-def export_ballots_csv(round_: Round) -> str:
-    """The round's ballots in the import format, voters replaced by anonymous numbers.
+def export_ballots_csv(round_: Round, *, group_names: dict[str, str] | None = None) -> str:
+    """The round's ballots in the import format, with each ballot's receipt hash.
 
-    Ballots are listed in an order derived from a hash, not from who voted
-    first, so the file says nothing about its voters beyond their group.
+    Voters are replaced by numbers. Ballots are listed in the order of their
+    voter keys (secret-derived hashes), not in the order they were cast, so
+    the file says nothing about its voters beyond their group; `group_names`
+    maps groups too small to be shown on their own to "Other groups". The
+    same round always gives the same bytes, so its SHA-256 can be published.
     """
     slugs = dict(round_.candidates.values_list("pk", "slug"))
-    rows = []
-    for pk, groups, group_name in round_.ballots.values_list("pk", "ranking", "group_name"):
-        # Keyed with the secret key: nobody can recover the order ballots were cast in.
-        key = hmac.new(
-            settings.SECRET_KEY.encode(), f"{round_.pk}:{pk}".encode(), "sha256"
-        ).hexdigest()
-        rows.append((key, group_name, ranking.format_ranking(slug_ranking(groups, slugs))))
-    rows.sort()
+    group_names = group_names or {}
+    rows = sorted(round_.ballots.values_list("voter_key", "group_name", "ranking", "receipt_hash"))
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(HEADER)
-    for number, (_, group_name, text) in enumerate(rows, start=1):
-        writer.writerow([f"voter-{number}", group_name, text])
+    writer.writerow(EXPORT_HEADER)
+    for number, (_, group_name, groups, receipt) in enumerate(rows, start=1):
+        text = ranking.format_ranking(slug_ranking(groups, slugs))
+        group = group_names.get(group_name, group_name)
+        writer.writerow([f"voter-{number}", safe_cell(group), safe_cell(text), receipt])
     return output.getvalue()

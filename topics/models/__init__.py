@@ -16,7 +16,7 @@ from topics.models.content import (
 )
 from topics.models.notifications import EmailPreference, Notification
 from topics.models.site import ContentChange
-from topics.models.voting import Ballot, Round
+from topics.models.voting import Ballot, Round, RoundEligibility, VoterSecret
 from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "EmailPreference",
     "Notification",
     "Round",
+    "RoundEligibility",
+    "VoterSecret",
     "Feedback",
     "Profile",
     "ReferenceSuggestion",

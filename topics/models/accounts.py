@@ -58,9 +58,7 @@ def public_name(user) -> str:
     (Editors and maintainers created in the admin often have no profile.)
     """
     profile = getattr(user, "profile", None)
-    return (
-        (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
-    )
+    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
 
 
 def staff_role(user) -> str:

@@ -44,6 +44,13 @@ class Section(models.Model):
             "untick to keep the manual order."
         ),
     )
+    ranking_round = models.ForeignKey(
+        "Round", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_(
+            "The closed voting round whose result orders this section. Empty: the most "
+            "recently closed round (by its own dates) whose candidates are this section's topics."
+        ),
+    )  # fmt: skip
     topic_template = models.TextField(
         blank=True,
         help_text=_("Markdown that a proposal of a new topic in this section starts from."),
@@ -97,7 +104,7 @@ class TopicQuerySet(models.QuerySet):
         return self.select_related("section").only(
             "title", "slug", "nav_title", "summary", "order", "parent_id", "section_id", "is_home",
             "section__title", "section__slug", "section__order", "section__numbered",
-            "section__follow_ranking",
+            "section__follow_ranking", "section__ranking_round_id",
         )  # fmt: skip
 
     def for_list(self) -> TopicQuerySet:

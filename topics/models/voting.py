@@ -24,6 +24,10 @@ class RoundQuerySet(models.QuerySet):
     def latest_closed(self) -> Round | None:
         return self.closed().order_by("-closes_at", "-pk").first()
 
+    def by_date(self) -> RoundQuerySet:
+        """Newest first by the round's own dates (when it closed, then opened)."""
+        return self.order_by("-closes_at", "-opens_at", "-pk")
+
 
 class Round(models.Model):
     """A vote in which stakeholders rank candidate topics."""
@@ -41,6 +45,11 @@ class Round(models.Model):
     closes_at = models.DateTimeField()
     show_partial_results = models.BooleanField(
         default=False, help_text=_("Let everyone see the results while the round is open.")
+    )
+    imported = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Ballots collected elsewhere and imported: who could vote is unknown."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -90,37 +99,73 @@ class Round(models.Model):
 
 
 class Ballot(models.Model):
-    """One stakeholder's ranking in one round: tie groups of topic ids, best first."""
+    """One ranking in one round: tie groups of topic ids, best first. Secret.
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="ballots")
-    voter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="ballots",
-    )  # fmt: skip
-    voter_label = models.CharField(
-        max_length=200, blank=True, help_text=_("For imported ballots: the voter in the file.")
-    )
+    The ballot does not name its voter. `voter_key` is a one-way hash of a
+    secret only the voter's account holds (VoterSecret) and the round, so
+    the site can keep one ballot per voter and let voters change their own,
+    while nobody reading the table, the admin or an export can tell whose
+    ranking is whose. `receipt_hash` is the SHA-256 of the receipt shown to
+    the voter once; it is published beside the ballot so they can check it.
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="ballots")
+    voter_key = models.CharField(max_length=64, editable=False)
     group_name = models.CharField(
         max_length=200, blank=True, help_text=_("The voter's stakeholder group when voting.")
     )
     ranking = models.JSONField(help_text=_("Tie groups of topic ids, best first."))
+    receipt_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["round", "voter"],
-                condition=Q(voter__isnull=False),
-                name="ballot_one_per_voter",
-            ),  # fmt: skip
-            models.UniqueConstraint(
-                fields=["round", "voter_label"],
-                condition=~Q(voter_label=""),
-                name="ballot_one_per_imported_voter",
-            ),  # fmt: skip
+            models.UniqueConstraint(fields=["round", "voter_key"], name="ballot_one_per_voter"),
         ]
 
     def __str__(self) -> str:
         return f"Ballot #{self.pk} in {self.round}"
+
+    def save(self, *args, **kwargs):
+        if Round.objects.closed().filter(pk=self.round_id).exists():
+            raise ValidationError(_("The round is closed: its ballots are final."))
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Round.objects.closed().filter(pk=self.round_id).exists():
+            raise ValidationError(_("The round is closed: its ballots are final."))
+        return super().delete(*args, **kwargs)
+
+
+class VoterSecret(models.Model):
+    """A random secret per account from which its ballots' voter keys are derived.
+
+    Never shown anywhere (not in the admin either); deleting the account
+    deletes it, and the account's ballots can no longer be linked to anyone.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voter_secret"
+    )
+    secret = models.CharField(max_length=64, editable=False)
+
+    def __str__(self) -> str:
+        return f"Voter secret of user #{self.user_id}"
+
+
+class RoundEligibility(models.Model):
+    """How many verified stakeholders of a group could vote when the round closed."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="eligibility")
+    group_name = models.CharField(max_length=200)
+    eligible = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "group_name"], name="eligibility_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_name}: {self.eligible} eligible in {self.round}"

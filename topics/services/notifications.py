@@ -196,6 +196,28 @@ def notify_verified(*, profile: Profile) -> None:
     deliver([profile.user], message)
 
 
+def send_receipt(*, user, round_, receipt: str) -> None:
+    """Email a voter the receipt of the ballot they just cast (always at once: it is shown once)."""
+    if not user.email:
+        return
+    csv_url = absolute(reverse("round_ballots_csv", kwargs={"slug": round_.slug}))
+    body = (
+        f"Your ballot in “{round_.title}” is saved.\n\n"
+        f"Your receipt: {receipt}\n\n"
+        "Keep it: the site stores only its SHA-256, and shows it to nobody. When the round "
+        f"closes, the anonymised ballots are published at {csv_url} with the SHA-256 of each "
+        "receipt beside its ballot, so you can check that your ballot was counted as you cast "
+        f"it. How: {absolute(reverse('verify_ballots'))}\n\n"
+        "If you change your ballot, you get a new receipt and this one no longer counts."
+    )
+    message = Message(_subject(f"Your receipt for {round_.title}"), body)
+    transaction.on_commit(
+        lambda: send_mass_mail(
+            [(message.subject, message.body, None, [user.email])], fail_silently=True
+        )
+    )
+
+
 # --- To followers ---------------------------------------------------------------------
 
 

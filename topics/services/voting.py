@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from topics import ranking
-from topics.models import Ballot, Profile, Round, StakeholderGroup, Topic
+from topics.models import (
+    Ballot,
+    Profile,
+    Round,
+    RoundEligibility,
+    Section,
+    StakeholderGroup,
+    Topic,
+    VoterSecret,
+)
+from topics.page_cache import bump_version
 
 BOOTSTRAP_SAMPLES = 200
 BOOTSTRAP_SEED = 20221220
 UNGROUPED = "No stakeholder group"
+OTHER_GROUPS = "Other groups"
+# No 0/O or 1/I/L: a receipt is read and typed by people.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 class VotingError(Exception):
@@ -67,12 +84,78 @@ def _validate(round_: Round, groups: list[list[int]]) -> list[list[int]]:
     return cleaned
 
 
-def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> Ballot:
+@dataclass(frozen=True)
+class CastBallot:
+    """A saved ballot and its receipt code (shown to the voter once, never stored)."""
+
+    ballot: Ballot
+    receipt: str
+
+
+def voter_key(user, round_: Round) -> str:
+    """The key that links `user` to their ballot in `round_`, and nothing else.
+
+    A hash of a random secret only this account holds (created on first
+    use) and the round: one ballot per voter and "change my ballot" work,
+    but no table, admin page or export says whose ballot is whose.
+    """
+    secret, _ = VoterSecret.objects.get_or_create(
+        user=user, defaults={"secret": secrets.token_hex(32)}
+    )
+    return hashlib.sha256(f"{secret.secret}:{round_.pk}".encode()).hexdigest()
+
+
+def imported_voter_key(round_: Round, label: str) -> str:
+    """The voter key of a ballot imported from a file (one per voter label in the file)."""
+    return hashlib.sha256(f"import:{round_.pk}:{label}".encode()).hexdigest()
+
+
+def new_receipt() -> str:
+    """A random receipt code: 20 letters and digits (100 bits), in groups of four."""
+    code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(20))
+    return "-".join(code[i : i + 4] for i in range(0, 20, 4))
+
+
+def receipt_hash(code: str) -> str:
+    """The SHA-256 (hex) of a receipt code as printed, the value the ballots CSV publishes."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+@contextmanager
+def filling_closed_round():
+    """Within the block, let the current transaction store ballots in a closed round.
+
+    On PostgreSQL a trigger refuses any insert, update or delete of a closed
+    round's ballots; this transaction-local setting, switched off again at
+    the end of the block, is the one way past it. Only the ballot importer
+    (and demo data) use it.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('kb.filling_closed_round', 'on', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('kb.filling_closed_round', 'off', true)")
+
+
+def own_ballot(*, round_: Round, voter) -> Ballot | None:
+    """`voter`'s ballot in `round_`, if they cast one."""
+    if not VoterSecret.objects.filter(user=voter).exists():
+        return None
+    return Ballot.objects.filter(round=round_, voter_key=voter_key(voter, round_)).first()
+
+
+def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
     """Record or replace `voter`'s ballot in an open round; exactly one per voter.
 
     The voter's row is locked for the transaction, so simultaneous submissions
     from one stakeholder run one after the other: the first creates the
-    ballot, the others update it. The unique constraint backs this up.
+    ballot, the others update it. The unique constraint backs this up. Each
+    save gets a new receipt: only the latest one is in the count.
     """
     if round_.state != Round.State.OPEN:
         raise RoundNotOpen(f"This round is {round_.get_state_display().lower()}: no ballots now.")
@@ -80,20 +163,22 @@ def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> Ballot:
     if profile is None or not profile.is_verified:
         raise NotEligible("Only verified stakeholders can vote; an editor verifies accounts.")
     cleaned = _validate(round_, groups)
+    receipt = new_receipt()
     for attempt in range(2):
         try:
             with transaction.atomic():
                 get_user_model().objects.select_for_update().filter(pk=voter.pk).first()
                 ballot, _ = Ballot.objects.update_or_create(
                     round=round_,
-                    voter=voter,
+                    voter_key=voter_key(voter, round_),
                     defaults={
                         "ranking": cleaned,
                         "group_name": profile.group.name if profile.group else "",
+                        "receipt_hash": receipt_hash(receipt),
                         "updated_at": timezone.now(),
                     },
                 )
-                return ballot
+                return CastBallot(ballot=ballot, receipt=receipt)
         except IntegrityError:
             # Another worker created it between our check and insert: update it instead.
             if attempt:
@@ -131,6 +216,18 @@ class RoundResults:
     groups: list[GroupParticipation]
     previous_round: tuple[str, str] | None = None  # (slug, title)
     movement: dict[str, int | None] = field(default_factory=dict)
+    # Groups with fewer ballots than this are shown together as OTHER_GROUPS.
+    min_group_ballots: int = 3
+
+    @property
+    def inseparable_ranking(self) -> list[list[str]]:
+        """The ranking with topics the voters did not separate (margin 0) shown as tied."""
+        return ranking.inseparable_groups(self.tally.schulze)
+
+    @property
+    def places(self) -> dict[str, str]:
+        """Each candidate's place: "1", "2=", "2=", "4"."""
+        return ranking.place_labels(self.inseparable_ranking)
 
     @property
     def ranking(self) -> list[list[str]]:
@@ -145,7 +242,12 @@ def round_results(round_: Round) -> RoundResults:
     """The tally of a round, cached until a ballot changes (closed rounds never change)."""
     stats = round_.ballots.aggregate(count=Count("pk"), latest=Max("updated_at"))
     latest = stats["latest"].timestamp() if stats["latest"] else 0
-    key = f"round-results:v1:{round_.pk}:{stats['count']}:{latest}"
+    # "What moved" depends on the round before this one, which an import can add later.
+    previous = previous_round(round_)
+    key = (
+        f"round-results:v2:{round_.pk}:{round_.closes_at.timestamp()}:{stats['count']}:{latest}:"
+        f"{previous.pk if previous else 0}:{settings.KB_VOTING_MIN_GROUP_BALLOTS}"
+    )
     results = cache.get(key)
     if results is None:
         results = _compute(round_)
@@ -153,12 +255,25 @@ def round_results(round_: Round) -> RoundResults:
     return results
 
 
+def group_labels(round_: Round) -> dict[str, str]:
+    """How each group of the round's ballots is shown: its name, or OTHER_GROUPS.
+
+    A group with fewer ballots than KB_VOTING_MIN_GROUP_BALLOTS would reveal
+    its voters' rankings (one ballot is one person's vote), so such groups
+    are merged, on the page, in the JSON and in the CSV.
+    """
+    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
+    counts = round_.ballots.values_list("group_name").annotate(count=Count("pk"))
+    return {name: (name or UNGROUPED) if count >= least else OTHER_GROUPS for name, count in counts}
+
+
 def _compute(round_: Round) -> RoundResults:
     topics = list(round_.candidates.only("pk", "slug", "title").order_by("slug"))
     slugs = {topic.pk: topic.slug for topic in topics}
     candidates = [topic.slug for topic in topics]
+    labels = group_labels(round_)
     ballots = [
-        ranking.Ballot(slug_ranking(groups, slugs), group=group_name or UNGROUPED)
+        ranking.Ballot(slug_ranking(groups, slugs), group=labels.get(group_name, OTHER_GROUPS))
         for groups, group_name in round_.ballots.values_list("ranking", "group_name")
     ]
     tally = ranking.tally(candidates, ballots)
@@ -173,13 +288,15 @@ def _compute(round_: Round) -> RoundResults:
         if ballots
         else []
     )
+    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
     results = RoundResults(
         round_id=round_.pk,
         candidates=candidates,
         titles={topic.slug: topic.title for topic in topics},
         tally=tally,
         step_support=support,
-        groups=_participation(tally),
+        groups=_participation(round_, tally, least),
+        min_group_ballots=least,
     )
     previous = previous_round(round_)
     if previous is not None:
@@ -193,23 +310,105 @@ def _compute(round_: Round) -> RoundResults:
     return results
 
 
-def _participation(tally: ranking.Tally) -> list[GroupParticipation]:
-    eligible = dict(
+def _participation(round_: Round, tally: ranking.Tally, least: int) -> list[GroupParticipation]:
+    eligible = eligibility(round_)
+    names = list(StakeholderGroup.objects.values_list("name", flat=True))
+    names += sorted(set(tally.groups) - set(names) - {OTHER_GROUPS})
+    shown, others = [], []
+    for name in names:
+        if name in tally.groups and name != OTHER_GROUPS:
+            shown.append(name)
+        else:
+            others.append(name)
+    rows = [
+        GroupParticipation(
+            name=name,
+            ballots=tally.groups[name].ballot_count,
+            eligible=eligible.get(name) if eligible is not None else None,
+            ranking=tally.groups[name].ranking,
+        )
+        for name in shown
+    ]
+    other = tally.groups.get(OTHER_GROUPS)
+    if other is not None or others:
+        count = other.ballot_count if other else 0
+        rows.append(
+            GroupParticipation(
+                name=OTHER_GROUPS,
+                ballots=count,
+                eligible=sum(eligible.get(name, 0) for name in others)
+                if eligible is not None
+                else None,
+                # Shown only when it is itself no longer one or two people's ranking.
+                ranking=other.ranking if other and count >= least else [],
+            )
+        )
+    for row in rows:
+        row.eligible = row.eligible or None  # unknown rather than "0 eligible"
+    return rows
+
+
+def eligibility(round_: Round) -> dict[str, int] | None:
+    """Verified stakeholders per group who could vote: as at closing for a closed round.
+
+    None for an imported round: who could vote in a survey held elsewhere is unknown.
+    """
+    if round_.imported:
+        return None
+    if not round_.is_closed:
+        return current_eligibility()
+    snapshot_eligibility(round_)
+    return dict(round_.eligibility.values_list("group_name", "eligible"))
+
+
+def current_eligibility() -> dict[str, int]:
+    return dict(
         StakeholderGroup.objects.annotate(
             verified=Count("members", filter=Q(members__verified_at__isnull=False))
         ).values_list("name", "verified")
     )
-    names = list(eligible) + sorted(set(tally.groups) - set(eligible))
-    return [
-        GroupParticipation(
-            name=name,
-            ballots=tally.groups[name].ballot_count if name in tally.groups else 0,
-            # Unknown (None) when no member is verified here, as with imported ballots.
-            eligible=eligible.get(name) or None,
-            ranking=tally.groups[name].ranking if name in tally.groups else [],
+
+
+def snapshot_eligibility(round_: Round) -> None:
+    """Keep, once, who could vote in `round_` (at its closing, or at the first look after)."""
+    if round_.imported or round_.eligibility.exists():
+        return
+    RoundEligibility.objects.bulk_create(
+        [
+            RoundEligibility(round=round_, group_name=name, eligible=count)
+            for name, count in current_eligibility().items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def open_round_now(*, round_: Round, by) -> Round:
+    """Open an upcoming round at once."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.state != Round.State.UPCOMING:
+        raise VotingError(
+            f"“{round_.title}” is {round_.get_state_display().lower()}, not upcoming."
         )
-        for name in names
-    ]
+    round_.opens_at = timezone.now()
+    if round_.closes_at <= round_.opens_at:
+        raise VotingError(f"“{round_.title}” would close before it opens: change its closing time.")
+    round_.save(update_fields=["opens_at"])
+    bump_version()
+    return round_
+
+
+@transaction.atomic
+def close_round_now(*, round_: Round, by) -> Round:
+    """Close an open round at once; its ballots are final and who could vote is kept."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.state != Round.State.OPEN:
+        raise VotingError(f"“{round_.title}” is {round_.get_state_display().lower()}, not open.")
+    round_.closes_at = timezone.now()
+    round_.save(update_fields=["closes_at"])
+    snapshot_eligibility(round_)
+    bump_version()
+    return round_
 
 
 def previous_round(round_: Round) -> Round | None:
@@ -229,32 +428,63 @@ def previous_round(round_: Round) -> Round | None:
 
 @dataclass(frozen=True)
 class SiteRanking:
-    """The order the site shows: positions from the latest closed round."""
+    """The order one section shows: places from the round chosen for it."""
 
     round_slug: str
     round_title: str
-    positions: dict[int, int]  # topic id -> 1-based position (ties share a position)
+    positions: dict[int, int]  # topic id -> sort position (ties share one)
+    places: dict[int, str]  # topic id -> place as shown: "1", "2=", "2=", "4"
     total: int
 
 
-def site_ranking() -> SiteRanking | None:
-    """Positions of topics in the latest closed round, or None when no round has closed."""
-    latest = Round.objects.latest_closed()
-    if latest is None:
-        return None
-    stats = latest.ballots.aggregate(count=Count("pk"), changed=Max("updated_at"))
-    changed = stats["changed"].timestamp() if stats["changed"] else 0
-    key = f"site-ranking:v2:{latest.pk}:{latest.closes_at.timestamp()}:{stats['count']}:{changed}"
-    found = cache.get(key)
-    if found is None:
-        results = round_results(latest)
+def section_rounds(sections: list[Section]) -> dict[int, Round]:
+    """The closed round that orders each section (section id -> round).
+
+    A maintainer may pick the round for a section; otherwise it is the most
+    recently closed round, by its own dates, whose candidates (two or more)
+    are all topics of that section. A round over other topics never
+    reorders a section, and an imported survey only does if it is the newest.
+    """
+    if not sections:
+        return {}
+    closed = {r.pk: r for r in Round.objects.closed().by_date()}
+    chosen = {
+        section.pk: closed[section.ranking_round_id]
+        for section in sections
+        if section.ranking_round_id in closed
+    }
+    # A section whose chosen round has not closed yet keeps its manual order meanwhile.
+    waiting = {section.pk for section in sections if section.ranking_round_id}
+    section_of = dict(Topic.objects.values_list("pk", "section_id"))
+    candidate_sections: dict[int, list[int | None]] = {}
+    through = Round.candidates.through.objects.filter(round_id__in=closed)
+    for round_id, topic_id in through.values_list("round_id", "topic_id"):
+        candidate_sections.setdefault(round_id, []).append(section_of.get(topic_id))
+    for round_ in closed.values():  # newest first, by the rounds' own dates
+        members = candidate_sections.get(round_.pk, [])
+        if len(members) < 2 or len(set(members)) != 1:
+            continue
+        section_id = members[0]
+        if section_id is not None and section_id not in chosen and section_id not in waiting:
+            chosen[section_id] = round_
+    return {section.pk: chosen[section.pk] for section in sections if section.pk in chosen}
+
+
+def site_rankings(sections: list[Section]) -> dict[int, SiteRanking]:
+    """The ranking each of `sections` follows (section id -> ranking)."""
+    rankings = {}
+    for section_id, round_ in section_rounds(sections).items():
+        results = round_results(round_)
         ids = dict(Topic.objects.filter(slug__in=results.candidates).values_list("slug", "pk"))
-        positions, position = {}, 1
-        for group in results.ranking:
-            for slug in group:
-                if slug in ids:
-                    positions[ids[slug]] = position
-            position += len(group)
-        found = SiteRanking(latest.slug, latest.title, positions, len(results.candidates))
-        cache.set(key, found, None)
-    return found
+        places = results.places
+        positions = {
+            ids[slug]: int(places[slug].rstrip("=")) for slug in results.candidates if slug in ids
+        }
+        rankings[section_id] = SiteRanking(
+            round_slug=round_.slug,
+            round_title=round_.title,
+            positions=positions,
+            places={ids[slug]: places[slug] for slug in results.candidates if slug in ids},
+            total=len(results.candidates),
+        )
+    return rankings

@@ -48,8 +48,8 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     number = flat[position].number if position is not None else ""
     references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
     user = request.user
-    ranking = nav.ranking
-    rank = ranking.positions.get(topic.pk) if ranking else None
+    ranking = nav.ranking_of(topic)
+    rank = ranking.places[topic.pk] if ranking else None
     following = (
         user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
     )

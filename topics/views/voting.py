@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
+from topics import ranking
 from topics.importers.ballots import export_ballots_csv
-from topics.models import Ballot, Profile, Round
-from topics.services import voting
+from topics.models import Profile, Round
+from topics.services import notifications, voting
 
+RECEIPT_SESSION_KEY = "kb-ballot-receipt"
 CHART_BAR_HEIGHT = 28
 CHART_WIDTH = 640
 CHART_LABEL_WIDTH = 260
@@ -73,7 +79,7 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
     eligible = bool(profile and profile.is_verified)
-    ballot = Ballot.objects.filter(round=round_, voter=user).first() if eligible else None
+    ballot = voting.own_ballot(round_=round_, voter=user) if eligible else None
     ranks = voting.ranks_from_ranking(ballot.ranking) if ballot else {}
     typed, errors = None, []
     if request.method == "POST":
@@ -84,17 +90,25 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
         ranks, typed, errors = _read_ranks(request, round_)
         if not errors:
             try:
-                voting.cast_ballot(
+                cast = voting.cast_ballot(
                     round_=round_, voter=user, groups=voting.ranking_from_ranks(ranks)
                 )
             except voting.VotingError as error:
                 errors.append(str(error))
             else:
+                notifications.send_receipt(user=user, round_=round_, receipt=cast.receipt)
+                # Shown once, on the next page only: the site keeps just its hash.
+                request.session[RECEIPT_SESSION_KEY] = {"round": round_.pk, "code": cast.receipt}
                 messages.success(
                     request,
                     "Your ballot is saved. You can change it until the round closes.",
                 )
                 return redirect(round_)
+    receipt = None
+    shown = request.session.get(RECEIPT_SESSION_KEY) if request.method == "GET" else None
+    if shown and shown.get("round") == round_.pk:
+        receipt = shown["code"]
+        del request.session[RECEIPT_SESSION_KEY]
     context = {
         "round": round_,
         "eligible": eligible,
@@ -103,10 +117,15 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": _ballot_rows(round_, ranks, typed),
         "errors": errors,
         "ballot_count": round_.ballots.count(),
+        "receipt": receipt,
     }
     return render(request, "voting/round_detail.html", context, status=400 if errors else 200)
 
 
+TIE_SENTENCE = (
+    "tied: as many voters prefer one side as the other, so neither is ranked above the other "
+    "and both share a place"
+)
 SUPPORT_WORDS = [
     (0.95, "decisive", "holds in {pct} of resampled elections: decisive"),
     (0.80, "clear", "holds in {pct} of resampled elections: clear, but not beyond doubt"),
@@ -131,15 +150,6 @@ def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.Roun
     return round_, voting.round_results(round_)
 
 
-def _positions(groups: list[list[str]]) -> dict[str, int]:
-    positions, position = {}, 1
-    for group in groups:
-        for slug in group:
-            positions[slug] = position
-        position += len(group)
-    return positions
-
-
 @require_safe
 def round_results(request: HttpRequest, slug: str) -> HttpResponse:
     round_, results = _results_or_404(request, slug)
@@ -150,6 +160,8 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
     for index, step in enumerate(tally.schulze.steps):
         support = results.step_support[index] if index < len(results.step_support) else 0.0
         label, sentence = describe_support(support)
+        if step.margin == 0:
+            label, sentence = "tie", TIE_SENTENCE
         a, b = step.pair
         steps.append({
             "winner": [titles[s] for s in step.winner_group],
@@ -172,16 +184,15 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for a in order
     ]  # fmt: skip
-    plain_positions, balanced_positions = (
-        _positions(results.ranking),
-        _positions(results.balanced_ranking),
-    )
+    places = results.places
+    balanced_places = ranking.place_labels(results.balanced_ranking)
     rows = [
         {
             "slug": slug,
             "title": titles[slug],
-            "position": plain_positions[slug],
-            "balanced": balanced_positions.get(slug),
+            "position": int(places[slug].rstrip("=")),
+            "place": places[slug],
+            "balanced": balanced_places.get(slug),
             "first": tally.first_preferences.get(slug, 0),
             "borda": tally.borda.get(slug, 0),
             "movement": results.movement.get(slug, "absent")
@@ -193,12 +204,14 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "round": round_,
         "results": results,
+        "csv_sha256": ballots_sha256(round_) if round_.is_closed else "",
         "rows": rows,
         "steps": steps,
         "matrix": matrix,
         "order_titles": [titles[s] for s in order],
         "balanced": [[titles[s] for s in group] for group in results.balanced_ranking],
-        "plain": [[titles[s] for s in group] for group in results.ranking],
+        "min_group_ballots": results.min_group_ballots,
+        "plain": [[titles[s] for s in group] for group in results.inseparable_ranking],
         "chart": participation_chart(results.groups),
         "groups": [
             {
@@ -243,9 +256,30 @@ def ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
     round_ = get_object_or_404(Round, slug=slug)
     if not round_.is_closed:
         raise Http404("Ballots are published when the round closes.")
-    response = HttpResponse(export_ballots_csv(round_), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(ballots_file(round_), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{round_.slug}-ballots.csv"'
     return response
+
+
+def ballots_file(round_: Round) -> bytes:
+    """The published ballots CSV of a closed round: the same bytes every time (cached)."""
+    key = f"ballots-csv:v2:{round_.pk}:{round_.closes_at.timestamp()}"
+    data = cache.get(key)
+    if data is None:
+        text = export_ballots_csv(round_, group_names=voting.group_labels(round_))
+        data = text.encode("utf-8")
+        cache.set(key, data, None)
+    return data
+
+
+def ballots_sha256(round_: Round) -> str:
+    return hashlib.sha256(ballots_file(round_)).hexdigest()
+
+
+@require_safe
+def verify(request: HttpRequest) -> HttpResponse:
+    """How a voter checks their ballot, and anyone checks the count."""
+    return render(request, "voting/verify.html", {"k": settings.KB_VOTING_MIN_GROUP_BALLOTS})
 
 
 @require_safe
@@ -275,6 +309,7 @@ def api_round_results(request: HttpRequest, slug: str) -> JsonResponse:
         "ballots": tally.ballot_count,
         "candidates": results.candidates,
         "ranking": results.ranking,
+        "places": results.places,
         "pairwise": tally.pairwise,
         "strongest_paths": tally.schulze.strongest_paths,
         "steps": [

@@ -12,6 +12,7 @@ from topics.demo.content import SECTIONS
 from topics.models import Ballot, Revision, Round, Section, StakeholderGroup, Topic
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
+from topics.services.voting import filling_closed_round, imported_voter_key
 
 
 class Command(BaseCommand):
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                     description="Invented ballots, so that the results page can be explored.",
                     opens_at=now - timedelta(days=30),
                     closes_at=now - timedelta(days=1),
+                    imported=True,
                 )
             ]
         )
@@ -100,14 +102,15 @@ class Command(BaseCommand):
         round_.candidates.set(candidates)
         # Most voters put the second issue first; one large group prefers the first.
         patterns = [[[second], [first]]] * 7 + [[[first], [second]]] * 5 + [[[first, second]]] * 2
-        Ballot.objects.bulk_create(
-            Ballot(
-                round=round_,
-                voter_label=f"demo-voter-{number}",
-                group_name=groups[number % len(groups)].name if groups else "",
-                ranking=pattern,
+        with filling_closed_round():
+            Ballot.objects.bulk_create(
+                Ballot(
+                    round=round_,
+                    voter_key=imported_voter_key(round_, f"demo-voter-{number}"),
+                    group_name=groups[number % len(groups)].name if groups else "",
+                    ranking=pattern,
+                )
+                for number, pattern in enumerate(patterns, start=1)
             )
-            for number, pattern in enumerate(patterns, start=1)
-        )
         bump_version()
         self.stdout.write(self.style.SUCCESS("Demo voting round: 14 ballots."))
