@@ -232,7 +232,7 @@ MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True
 KB_MAX_BODY_CHARS = int(env("KB_MAX_BODY_CHARS", "300000"))
 # Every render runs in a child process stopped after this many seconds (and
 # at this much memory), whatever the text: see topics/render_worker.py.
-KB_RENDER_TIMEOUT = float(env("KB_RENDER_TIMEOUT", "0.8"))
+KB_RENDER_TIMEOUT = float(env("KB_RENDER_TIMEOUT", "0.6"))
 KB_RENDER_MEMORY_MB = int(env("KB_RENDER_MEMORY_MB", "1024"))
 
 # --- Tags --------------------------------------------------------------------

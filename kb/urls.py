@@ -70,6 +70,8 @@ urlpatterns = [
     path("changes/", changes.recent_changes, name="recent_changes"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("healthz", reading.healthz, name="healthz"),
+    # Browsers ask for it on every page without an icon link (the admin's): no 404 noise.
+    path("favicon.ico", reading.favicon, name="favicon"),
     path("api/topics/", api.topic_list, name="api_topic_list"),
     path("api/topics/<slug:slug>/", api.topic_detail, name="api_topic_detail"),
     path("api/references/", api.reference_list, name="api_reference_list"),

@@ -56,6 +56,8 @@ def urls(site) -> list[str]:
         "/rounds/closed-round/ballots.csv", "/api/rounds/", "/api/rounds/closed-round/results/",
         "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/",
         "/key-issues/abi/", "/no/such/page/", "/admin/", "/admin/topics/revision/",
+        "/changes/", "/topics/abi/feed/", "/topics/draft/feed/", "/rounds/verify/",
+        "/me/following/", "/favicon.ico", "/admin/topics/ballot/", "/admin/topics/round/",
     ]  # fmt: skip
 
 
