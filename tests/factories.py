@@ -174,3 +174,30 @@ def add_ballots(round_: Round, rankings: list[list[list[int]]], *, group: str = 
             )
             for number, ranking in enumerate(rankings)
         )
+
+
+def png_bytes(size=(4, 3), color=(200, 30, 30)) -> bytes:
+    """A small real PNG image."""
+    import io
+
+    from PIL import Image as PILImage
+
+    output = io.BytesIO()
+    PILImage.new("RGB", size, color).save(output, format="PNG")
+    return output.getvalue()
+
+
+def queries_for(client: Client, url: str) -> tuple[int, str]:
+    """The number of queries a GET of `url` costs (it must answer 200), and the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return len(queries), response.content.decode()
+
+
+def count_queries(client: Client, url: str) -> int:
+    """The number of queries a GET of `url` costs (it must answer 200)."""
+    return queries_for(client, url)[0]

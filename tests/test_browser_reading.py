@@ -4,8 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from tests.browser import chromium_page
-from tests.factories import make_topic
-from tests.test_security import png_bytes
+from tests.factories import make_topic, png_bytes
 from topics.models import Image
 
 pytestmark = [

@@ -4,8 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.factories import make_revision
-from tests.test_workflow import published_topic
+from tests.factories import make_revision, published_topic
 
 pytestmark = pytest.mark.django_db
 

@@ -4,21 +4,20 @@ import time
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_editor, make_stakeholder, make_topic, published_topic, signed_in
+from tests.factories import (
+    make_editor,
+    make_stakeholder,
+    make_topic,
+    published_topic,
+    queries_for,
+    signed_in,
+)
 from topics.page_cache import current_version
 from topics.services import workflow
 
 pytestmark = pytest.mark.django_db
-
-
-def queries_for(client: Client, url: str) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), response.content.decode()
 
 
 def test_a_repeated_anonymous_request_costs_one_query(client):

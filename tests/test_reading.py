@@ -7,9 +7,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from tests.factories import cite, make_reference, make_revision, make_section, make_topic
+from tests.factories import (
+    cite,
+    count_queries,
+    make_reference,
+    make_revision,
+    make_section,
+    make_topic,
+)
 from topics.models import Citation, Reference, Topic
 
 pytestmark = pytest.mark.django_db
@@ -215,13 +221,6 @@ def grow(topics: int, references: int) -> None:
     Citation.objects.bulk_create(
         (Citation(topic=everyone[0], reference=ref) for ref in refs[:300]), ignore_conflicts=True
     )
-
-
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("page", ["home", "topic", "references", "section", "tag", "api"])

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from PIL import Image as PILImage
 
-from tests.factories import make_topic
+from tests.factories import make_topic, png_bytes
 from topics.models import Image, Tag, Topic
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 PREVIEW = "/markdownx/markdownify/"
 UPLOAD = "/markdownx/upload/"
 AJAX = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
-
-
-def png_bytes(size=(4, 3), color=(200, 30, 30)) -> bytes:
-    output = io.BytesIO()
-    PILImage.new("RGB", size, color).save(output, format="PNG")
-    return output.getvalue()
 
 
 # --- The editor's preview and upload URLs ----------------------------------

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
+    count_queries,
     make_editor,
     make_maintainer,
     make_section,
@@ -673,13 +673,6 @@ def test_request_changes_without_a_comment_is_refused_with_a_message():
 
 
 # --- Query counts ------------------------------------------------------------------
-
-
-def count_queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def add_revisions(topic: Topic, count: int, author) -> None:
