@@ -15,7 +15,7 @@ from topics.models.content import (
     source_path_urls,
 )
 from topics.models.notifications import EmailPreference, Notification
-from topics.models.site import ContentChange
+from topics.models.site import ContentChange, SiteIdentity
 from topics.models.voting import Ballot, Round, RoundEligibility, VoterSecret
 from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
 
@@ -40,6 +40,7 @@ __all__ = [
     "Reference",
     "Revision",
     "Section",
+    "SiteIdentity",
     "Tag",
     "TaggedTopic",
     "Topic",
