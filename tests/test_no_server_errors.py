@@ -51,7 +51,7 @@ def urls(site) -> list[str]:
         "/topics/abi/suggest/", "/topics/abi/feedback/", "/topics/abi/suggest-reference/",
         "/propose/", f"/suggestions/{revision.pk}/revise/", "/review/",
         f"/review/revisions/{revision.pk}/", f"/review/revisions/{revision.pk}/merge/",
-        "/review/stale/", "/review/stakeholders/", "/me/", "/me/profile/", "/rounds/",
+        "/review/due/", "/review/stakeholders/", "/me/", "/me/profile/", "/rounds/",
         "/rounds/open-round/", "/rounds/open-round/results/", "/rounds/closed-round/results/",
         "/rounds/closed-round/ballots.csv", "/api/rounds/", "/api/rounds/closed-round/results/",
         "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/",

@@ -202,7 +202,7 @@ def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
         ),
         by=eddie,
     )  # fmt: skip
-    with pytest.raises(workflow.StaleBase):
+    with pytest.raises(workflow.Conflict):
         workflow.publish_revision(revision=stale, by=eddie)
     markers = "<<<<<<< published text\nTheirs.\n=======\nMine.\n>>>>>>> suggestion\n"
     with pytest.raises(workflow.UnresolvedConflict):
@@ -239,7 +239,7 @@ def test_two_editors_publishing_at_once_cannot_both_win_silently():
         author=bob, topic=topic, base=base, text=workflow.Text(topic.title, "", "Bob."), message="b"
     )
     workflow.publish_revision(revision=a, by=eddie)
-    with pytest.raises(workflow.StaleBase):
+    with pytest.raises(workflow.Conflict):
         workflow.publish_revision(revision=b, by=edna)
     topic.refresh_from_db()
     assert topic.body == "Ada." and Revision.objects.get(pk=b.pk).status == "pending"
@@ -267,8 +267,8 @@ def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
             barrier.wait()
             workflow.publish_revision(revision=revision, by=editor)
             outcomes.append("published")
-        except workflow.StaleBase:
-            outcomes.append("stale")
+        except workflow.Conflict:
+            outcomes.append("conflict")
         finally:
             connection.close()  # each thread has its own connection
 
@@ -280,7 +280,7 @@ def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["published", "stale", "stale", "stale"]
+    assert sorted(outcomes) == ["published", "conflict", "conflict", "conflict"]
     assert Revision.objects.filter(topic=topic, status="published").count() == 2
 
 
@@ -410,7 +410,7 @@ def test_feed_carries_published_changes_with_messages(client):
     assert "Explain the ABI" in feed and pending.message not in feed
 
 
-def test_stale_topics_are_flagged_to_readers_and_listed_for_editors(client, settings):
+def test_topics_due_for_review_are_flagged_to_readers_and_listed_for_editors(client, settings):
     settings.KB_REVIEW_PERIOD_DAYS = 30
     old = published_topic(title="Old topic", slug="old")
     Topic.objects.filter(pk=old.pk).update(updated_at="2020-01-01T00:00:00Z")
@@ -418,7 +418,7 @@ def test_stale_topics_are_flagged_to_readers_and_listed_for_editors(client, sett
     assert "may be out of date" in client.get("/topics/old/").content.decode()
     assert "may be out of date" not in client.get("/topics/fresh/").content.decode()
     editor_client = signed_in(make_editor())
-    listing = editor_client.get("/review/stale/").content.decode()
+    listing = editor_client.get("/review/due/").content.decode()
     assert "Old topic" in listing and "Fresh topic" not in listing
     editor_client.post("/topics/old/reviewed/")
     assert "may be out of date" not in client.get("/topics/old/").content.decode()

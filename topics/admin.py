@@ -197,7 +197,7 @@ class RevisionAdmin(admin.ModelAdmin):
 
     @admin.display(description="conflict", boolean=True)
     def conflict(self, revision: Revision) -> bool:
-        return revision.status in Revision.OPEN_STATUSES and workflow.is_stale(revision)
+        return revision.status in Revision.OPEN_STATUSES and workflow.is_behind(revision)
 
     @admin.display(description="compare")
     def compare(self, revision: Revision) -> str:

@@ -340,7 +340,7 @@ class DecisionForm(forms.Form):
 
 
 class MergeForm(RevisionForm):
-    """The editor's merge of a stale suggestion with the text published since."""
+    """The editor's merge of a suggestion that is behind with the text published since."""
 
     note = forms.CharField(required=False, max_length=500)
     message = None

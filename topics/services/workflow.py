@@ -35,7 +35,7 @@ class InvalidTransition(WorkflowError):
     """The revision is not in a state that allows this (for example: already published)."""
 
 
-class StaleBase(WorkflowError):
+class Conflict(WorkflowError):
     """The suggestion was written from a text that is no longer the published one."""
 
 
@@ -204,7 +204,7 @@ def merge_with_published(revision: Revision) -> tuple[Text, int]:
     return text, sum(result.conflicts for result in results.values())
 
 
-def is_stale(revision: Revision) -> bool:
+def is_behind(revision: Revision) -> bool:
     """True when the text this suggestion was written from is no longer the published one."""
     topic = revision.topic
     return (
@@ -219,17 +219,17 @@ def publish_revision(
     """Make `revision` the published text of its topic.
 
     If another revision was published since the suggestion's base, this raises
-    StaleBase unless the editor supplies `merged`: the text combining both,
+    Conflict unless the editor supplies `merged`: the text combining both,
     published as a new revision (credited to the suggestion's author) while
     the suggestion itself is kept, marked as merged.
     """
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
     revision = _lock_open(revision)
     revision.topic = topic
-    if is_stale(revision) and merged is None:
+    if is_behind(revision) and merged is None:
         automatic, conflicts = merge_with_published(revision)
         if conflicts:
-            raise StaleBase(
+            raise Conflict(
                 f"Another version was published after this suggestion was written, and both "
                 f"changed the same lines ({conflicts} conflict{'s' if conflicts > 1 else ''}). "
                 "Resolve them and publish the merged text."

@@ -79,7 +79,7 @@ def suggest_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 author=request.user, topic=topic, base=base, text=form.text(),
                 message=form.cleaned_data["message"],
             )  # fmt: skip
-            if workflow.is_stale(revision):
+            if workflow.is_behind(revision):
                 messages.warning(
                     request,
                     "The topic was updated while you were writing. Your suggestion is saved; "

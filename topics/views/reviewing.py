@@ -18,8 +18,8 @@ from topics.services import contributions, workflow
 from topics.views.history import diff_context
 
 QUEUE_LIMIT = 200
-# A suggestion is stale when the topic has a published text it was not written from.
-STALE = ExpressionWrapper(
+# A suggestion is behind when the topic has a published text it was not written from.
+BEHIND = ExpressionWrapper(
     Q(topic__current_revision__isnull=False)
     & (Q(based_on__isnull=True) | ~Q(based_on=F("topic__current_revision"))),
     output_field=BooleanField(),
@@ -33,7 +33,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     revisions = (
         Revision.objects.filter(status__in=Revision.OPEN_STATUSES)
         .select_related("topic", "author__profile")
-        .annotate(stale=STALE)
+        .annotate(behind=BEHIND)
         .defer("body")
         .order_by("created_at")[:QUEUE_LIMIT]
     )
@@ -81,21 +81,21 @@ def review_revision(request: HttpRequest, pk: int) -> HttpResponse:
                     workflow.reject_revision(revision=revision, by=request.user, reason=comment)
                     messages.success(request, "Rejected; the author has been told why.")
                 return redirect("review_queue")
-            except workflow.StaleBase as error:
+            except workflow.Conflict as error:
                 messages.warning(request, str(error))
                 return redirect("review_merge", pk=revision.pk)
             except workflow.WorkflowError as error:
                 form.add_error(None, str(error))
-    stale = workflow.is_stale(revision)
+    behind = workflow.is_behind(revision)
     context = {
         "revision": revision,
         "topic": topic,
         "form": form,
-        "stale": stale,
+        "behind": behind,
         "events": revision.events.select_related("actor__profile"),
         "diff": diff_context(topic.current_revision, revision),
     }
-    if stale:
+    if behind:
         merged, conflicts = workflow.merge_with_published(revision)
         context["conflicts"] = conflicts
         context["merged"] = diff_context(topic.current_revision, merged)
@@ -107,12 +107,12 @@ def review_revision(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permissions.require(permissions.REVIEW, permissions.PUBLISH)
 def merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publish a stale suggestion by merging it with the text published since."""
+    """Publish a suggestion that is behind by merging it with the text published since."""
     revision = get_object_or_404(
         Revision.objects.select_related("topic__current_revision", "based_on"), pk=pk
     )
     topic = revision.topic
-    if not workflow.is_stale(revision) or revision.status not in Revision.OPEN_STATUSES:
+    if not workflow.is_behind(revision) or revision.status not in Revision.OPEN_STATUSES:
         messages.info(request, "This suggestion has no conflict to merge: review it directly.")
         return redirect("review_revision", pk=revision.pk)
     merged, conflicts = workflow.merge_with_published(revision)
@@ -185,7 +185,7 @@ def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @permissions.require(permissions.CONFIRM_REVIEW)
-def stale_topics(request: HttpRequest) -> HttpResponse:
+def due_for_review(request: HttpRequest) -> HttpResponse:
     """Published topics nobody has confirmed within the review period, oldest first."""
     cutoff = timezone.now() - timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
     topics = (
@@ -198,7 +198,7 @@ def stale_topics(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "review/stale.html",
+        "review/due_for_review.html",
         {"topics": topics, "period": settings.KB_REVIEW_PERIOD_DAYS},
     )
 
