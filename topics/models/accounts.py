@@ -40,6 +40,11 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    is_demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("A demo account from load_demo; remove_demo deletes it."),
+    )
 
     class Meta:
         permissions = [("verify_stakeholder", "Can verify stakeholders")]

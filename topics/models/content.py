@@ -55,6 +55,11 @@ class Section(models.Model):
         blank=True,
         help_text=_("Markdown that a proposal of a new topic in this section starts from."),
     )
+    is_demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Demo content from load_demo; remove_demo deletes it."),
+    )
 
     class Meta:
         ordering = ["order", "title"]
@@ -171,6 +176,11 @@ class Topic(models.Model):
         "Reference", through="Citation", related_name="topics", blank=True
     )
     tags = TaggableManager(through=TaggedTopic, blank=True)
+    is_demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Demo content from load_demo; remove_demo deletes it."),
+    )
 
     objects = TopicQuerySet.as_manager()
 

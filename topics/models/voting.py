@@ -51,6 +51,11 @@ class Round(models.Model):
         editable=False,
         help_text=_("Ballots collected elsewhere and imported: who could vote is unknown."),
     )
+    is_demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Demo content from load_demo; remove_demo deletes it."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = RoundQuerySet.as_manager()
