@@ -17,6 +17,7 @@ from tests.factories import (
     make_section,
     make_stakeholder,
     make_topic,
+    make_user,
     published_topic,
     signed_in,
 )
@@ -811,6 +812,31 @@ def test_changing_group_after_verification_needs_a_new_verification():
     assert response.status_code == 302
     profile.refresh_from_db()
     assert profile.group == other and not profile.is_verified
+
+
+def test_moving_a_verified_stakeholder_to_another_group_in_the_admin_needs_a_new_verification():
+    user = make_stakeholder()
+    profile = Profile.objects.get(user=user)
+    profile.verified_at = "2026-01-01T00:00:00Z"
+    profile.save()
+    other = StakeholderGroup.objects.exclude(pk=profile.group_id).first()
+    admin_client = signed_in(make_user(username="root", is_staff=True, is_superuser=True))
+    response = admin_client.post(
+        f"/admin/topics/profile/{profile.pk}/change/",
+        {"user": user.pk, "display_name": "Ada", "affiliation": "", "group": other.pk},
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.group == other and not profile.is_verified
+    # Keeping the group keeps the verification.
+    profile.verified_at = "2026-01-01T00:00:00Z"
+    profile.save()
+    admin_client.post(
+        f"/admin/topics/profile/{profile.pk}/change/",
+        {"user": user.pk, "display_name": "Ada L.", "affiliation": "", "group": other.pk},
+    )
+    profile.refresh_from_db()
+    assert profile.display_name == "Ada L." and profile.is_verified
 
 
 def test_verifying_with_a_forged_profile_id_is_a_404():

@@ -34,7 +34,7 @@ from topics.models import (
     TopicFollow,
 )
 from topics.names import validate_username
-from topics.services import contributions, voting, workflow
+from topics.services import accounts, contributions, voting, workflow
 from topics.services.content import save_topic
 
 
@@ -298,6 +298,15 @@ class ProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user", "group"]
     readonly_fields = ["verified_at", "verified_by"]
     actions = ["verify_selected"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        """As on the site: a verified stakeholder moved to another group is checked again."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        result = accounts.change_profile(profile=obj, by=request.user)
+        if result.needs_verification_again:
+            messages.warning(request, f"{obj} changed group: verify them again.")
+        return None
 
     @admin.action(description="Verify the selected stakeholders")
     def verify_selected(self, request, queryset):

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -17,9 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from topics.forms import ProfileForm, SignupForm
 from topics.models import Feedback, Profile, ReferenceSuggestion, ReviewEvent, Revision, TopicFollow
-from topics.services import notifications
-
-STAKEHOLDERS = "Stakeholders"
+from topics.services import accounts
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,14 +28,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()
-            profile = Profile.objects.create(
+            accounts.sign_up(
                 user=user,
                 display_name=form.cleaned_data["display_name"],
                 affiliation=form.cleaned_data["affiliation"],
                 group=form.cleaned_data["group"],
             )
-            user.groups.add(Group.objects.get(name=STAKEHOLDERS))
-            notifications.notify_editors_of_signup(profile=profile)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request, "Welcome! An editor will verify your account so your votes count."
@@ -54,15 +49,14 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     profile, _ = Profile.objects.get_or_create(
         user=request.user, defaults={"display_name": request.user.get_username()}
     )
-    verified_group = profile.group_id if profile.is_verified else None
-    form = ProfileForm(request.POST or None, instance=profile)
+    form = ProfileForm(request.POST or None, instance=Profile.objects.get(pk=profile.pk))
     if request.method == "POST" and form.is_valid():
-        profile = form.save(commit=False)
-        if profile.is_verified and profile.group_id != verified_group:
-            # A verification vouches for the group too: a new group needs a new check.
-            profile.verified_at = profile.verified_by = None
+        change = accounts.change_profile(
+            profile=profile, by=request.user,
+            **{name: form.cleaned_data[name] for name in form.Meta.fields},
+        )  # fmt: skip
+        if change.needs_verification_again:
             messages.warning(request, "You changed your group: an editor will verify you again.")
-        profile.save()
         messages.success(request, "Your profile is saved.")
         return redirect("my_contributions")
     return render(request, "accounts/profile.html", {"form": form, "profile": profile})

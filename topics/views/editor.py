@@ -9,9 +9,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from topics.images import clean_upload
 from topics.markdown import MarkdownError, RenderTooSlow, render
-from topics.models import Image
+from topics.services import images
 
 # Previews that ran past the render budget before a user's previews pause.
 SLOW_PREVIEWS_ALLOWED = 3
@@ -66,9 +65,7 @@ def upload_image(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse({"image": [message]}, status=400)
     try:
-        cleaned = clean_upload(upload.read())
+        image = images.store_upload(data=upload.read(), by=request.user)
     except ValidationError as exc:
         return JsonResponse({"image": exc.messages}, status=400)
-    image = Image(uploaded_by=request.user)
-    image.file.save(cleaned.name, cleaned, save=True)
     return JsonResponse({"image_code": f"![]({image.file.url})"})
