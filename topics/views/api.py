@@ -2,9 +2,11 @@
 
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from topics.models import Reference, Topic
+from topics.models import Reference, Round, Topic
+from topics.services import voting
 
 
 def _topic_summary(request: HttpRequest, topic: Topic) -> dict:
@@ -68,3 +70,52 @@ def reference_list(request: HttpRequest) -> JsonResponse:
         for r in references
     ]
     return JsonResponse({"count": len(items), "results": items})
+
+
+@require_safe
+def round_list(request: HttpRequest) -> JsonResponse:
+    rounds = Round.objects.order_by("-closes_at")
+    items = [
+        {
+            "slug": r.slug, "title": r.title, "state": r.state,
+            "opens": r.opens_at.isoformat(), "closes": r.closes_at.isoformat(),
+            "results": request.build_absolute_uri(
+                reverse("api_round_results", kwargs={"slug": r.slug})
+            ),
+        }
+        for r in rounds
+    ]  # fmt: skip
+    return JsonResponse({"count": len(items), "results": items})
+
+
+@require_safe
+def round_results(request: HttpRequest, slug: str) -> JsonResponse:
+    round_ = get_object_or_404(Round, slug=slug)
+    if not round_.results_visible():
+        return JsonResponse({"detail": "Results are shown when the round closes."}, status=403)
+    results = voting.round_results(round_)
+    tally = results.tally
+    return JsonResponse({
+        "round": round_.slug,
+        "state": round_.state,
+        "ballots": tally.ballot_count,
+        "candidates": results.candidates,
+        "ranking": results.ranking,
+        "places": results.places,
+        "pairwise": tally.pairwise,
+        "strongest_paths": tally.schulze.strongest_paths,
+        "steps": [
+            {"above": s.winner_group, "below": s.loser_group, "margin": s.margin,
+             "support": results.step_support[i] if i < len(results.step_support) else None}
+            for i, s in enumerate(tally.schulze.steps)
+        ],
+        "first_preferences": tally.first_preferences,
+        "borda": tally.borda,
+        "groups": {
+            g.name: {"ballots": g.ballots, "eligible": g.eligible, "ranking": g.ranking}
+            for g in results.groups
+        },
+        "balanced_ranking": results.balanced_ranking,
+        "previous_round": results.previous_round[0] if results.previous_round else None,
+        "movement": results.movement,
+    })  # fmt: skip

@@ -8,20 +8,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from topics import ranking
+from topics import results_page
 from topics.importers.ballots import export_ballots_csv
 from topics.models import Profile, Round
 from topics.services import notifications, voting
 
 RECEIPT_SESSION_KEY = "kb-ballot-receipt"
-CHART_BAR_HEIGHT = 28
-CHART_WIDTH = 640
-CHART_LABEL_WIDTH = 260
 
 
 @require_safe
@@ -122,27 +119,6 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "voting/round_detail.html", context, status=400 if errors else 200)
 
 
-TIE_SENTENCE = (
-    "tied: as many voters prefer one side as the other, so neither is ranked above the other "
-    "and both share a place"
-)
-SUPPORT_WORDS = [
-    (0.95, "decisive", "holds in {pct} of resampled elections: decisive"),
-    (0.80, "clear", "holds in {pct} of resampled elections: clear, but not beyond doubt"),
-    (0.60, "leaning", "holds in {pct} of resampled elections: a lean, not a settled order"),
-    (0.0, "toss-up", "holds in only {pct} of resampled elections: a toss-up"),
-]
-
-
-def describe_support(fraction: float) -> tuple[str, str]:
-    """A step's bootstrap support in words: (short label, sentence)."""
-    pct = f"{fraction:.0%}"
-    for threshold, label, sentence in SUPPORT_WORDS:
-        if fraction >= threshold:
-            return label, sentence.format(pct=pct)
-    return SUPPORT_WORDS[-1][1], SUPPORT_WORDS[-1][2].format(pct=pct)
-
-
 def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.RoundResults]:
     round_ = get_object_or_404(Round, slug=slug)
     if not round_.results_visible():
@@ -153,101 +129,13 @@ def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.Roun
 @require_safe
 def round_results(request: HttpRequest, slug: str) -> HttpResponse:
     round_, results = _results_or_404(request, slug)
-    tally, titles = results.tally, results.titles
-    total = tally.ballot_count or 1
-    order = [slug for group in results.ranking for slug in group]
-    steps = []
-    for index, step in enumerate(tally.schulze.steps):
-        support = results.step_support[index] if index < len(results.step_support) else 0.0
-        label, sentence = describe_support(support)
-        if step.margin == 0:
-            label, sentence = "tie", TIE_SENTENCE
-        a, b = step.pair
-        steps.append({
-            "winner": [titles[s] for s in step.winner_group],
-            "loser": [titles[s] for s in step.loser_group],
-            "margin": step.margin, "a": titles[a], "b": titles[b],
-            "for": step.direct[0], "against": step.direct[1],
-            "support": support, "label": label, "sentence": sentence,
-        })  # fmt: skip
-    matrix = [
-        {
-            "title": titles[a],
-            "cells": [
-                None if a == b else {
-                    "value": tally.pairwise[a][b],
-                    "heat": round(10 * tally.pairwise[a][b] / total),
-                    "wins": tally.pairwise[a][b] > tally.pairwise[b][a],
-                }
-                for b in order
-            ],
-        }
-        for a in order
-    ]  # fmt: skip
-    places = results.places
-    balanced_places = ranking.place_labels(results.balanced_ranking)
-    rows = [
-        {
-            "slug": slug,
-            "title": titles[slug],
-            "position": int(places[slug].rstrip("=")),
-            "place": places[slug],
-            "balanced": balanced_places.get(slug),
-            "first": tally.first_preferences.get(slug, 0),
-            "borda": tally.borda.get(slug, 0),
-            "movement": results.movement.get(slug, "absent")
-            if results.previous_round
-            else "absent",
-        }
-        for slug in order
-    ]
     context = {
         "round": round_,
         "results": results,
         "csv_sha256": ballots_sha256(round_) if round_.is_closed else "",
-        "rows": rows,
-        "steps": steps,
-        "matrix": matrix,
-        "order_titles": [titles[s] for s in order],
-        "balanced": [[titles[s] for s in group] for group in results.balanced_ranking],
-        "min_group_ballots": results.min_group_ballots,
-        "plain": [[titles[s] for s in group] for group in results.inseparable_ranking],
-        "chart": participation_chart(results.groups),
-        "groups": [
-            {
-                "name": g.name,
-                "ballots": g.ballots,
-                "eligible": g.eligible,
-                "ranking": [[titles[s] for s in group] for group in g.ranking],
-            }
-            for g in results.groups
-        ],  # fmt: skip
+        **results_page.page_data(results),
     }
     return render(request, "voting/results.html", context)
-
-
-def participation_chart(groups: list[voting.GroupParticipation]) -> dict:
-    """Geometry of a horizontal bar chart of ballots per group, drawn as SVG by the template."""
-    most = max([g.ballots for g in groups] + [g.eligible or 0 for g in groups] + [1])
-    scale = (CHART_WIDTH - CHART_LABEL_WIDTH - 60) / most
-    bars = []
-    for index, group in enumerate(groups):
-        y = index * (CHART_BAR_HEIGHT + 10)
-        longest = max(group.ballots, group.eligible or 0) * scale
-        bars.append({
-            "name": group.name, "ballots": group.ballots, "eligible": group.eligible,
-            "y": y, "text_y": y + CHART_BAR_HEIGHT * 0.68,
-            "width": round(group.ballots * scale, 1),
-            "eligible_width": round((group.eligible or 0) * scale, 1),
-            "value_x": CHART_LABEL_WIDTH + round(longest, 1) + 6,
-        })  # fmt: skip
-    return {
-        "bars": bars,
-        "width": CHART_WIDTH,
-        "height": max(1, len(groups)) * (CHART_BAR_HEIGHT + 10),
-        "label_width": CHART_LABEL_WIDTH,
-        "bar_height": CHART_BAR_HEIGHT,
-    }
 
 
 @require_safe
@@ -280,50 +168,3 @@ def ballots_sha256(round_: Round) -> str:
 def verify(request: HttpRequest) -> HttpResponse:
     """How a voter checks their ballot, and anyone checks the count."""
     return render(request, "voting/verify.html", {"k": settings.KB_VOTING_MIN_GROUP_BALLOTS})
-
-
-@require_safe
-def api_round_list(request: HttpRequest) -> JsonResponse:
-    rounds = Round.objects.order_by("-closes_at")
-    items = [
-        {
-            "slug": r.slug, "title": r.title, "state": r.state,
-            "opens": r.opens_at.isoformat(), "closes": r.closes_at.isoformat(),
-            "results": request.build_absolute_uri(f"/api/rounds/{r.slug}/results/"),
-        }
-        for r in rounds
-    ]  # fmt: skip
-    return JsonResponse({"count": len(items), "results": items})
-
-
-@require_safe
-def api_round_results(request: HttpRequest, slug: str) -> JsonResponse:
-    round_ = get_object_or_404(Round, slug=slug)
-    if not round_.results_visible():
-        return JsonResponse({"detail": "Results are shown when the round closes."}, status=403)
-    results = voting.round_results(round_)
-    tally = results.tally
-    return JsonResponse({
-        "round": round_.slug,
-        "state": round_.state,
-        "ballots": tally.ballot_count,
-        "candidates": results.candidates,
-        "ranking": results.ranking,
-        "places": results.places,
-        "pairwise": tally.pairwise,
-        "strongest_paths": tally.schulze.strongest_paths,
-        "steps": [
-            {"above": s.winner_group, "below": s.loser_group, "margin": s.margin,
-             "support": results.step_support[i] if i < len(results.step_support) else None}
-            for i, s in enumerate(tally.schulze.steps)
-        ],
-        "first_preferences": tally.first_preferences,
-        "borda": tally.borda,
-        "groups": {
-            g.name: {"ballots": g.ballots, "eligible": g.eligible, "ranking": g.ranking}
-            for g in results.groups
-        },
-        "balanced_ranking": results.balanced_ranking,
-        "previous_round": results.previous_round[0] if results.previous_round else None,
-        "movement": results.movement,
-    })  # fmt: skip
