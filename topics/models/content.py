@@ -216,6 +216,14 @@ class Topic(models.Model):
         period = timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
         return self.reviewed_at < timezone.now() - period
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == Topic.Status.PUBLISHED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Topic.Status.DRAFT
+
     def visible_to(self, user) -> bool:
         """Readers see published topics; drafts only their proposer and editors."""
         if self.status == Topic.Status.PUBLISHED:
@@ -342,6 +350,17 @@ class Image(models.Model):
         return self.source_path or self.file.name
 
 
+class RevisionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RevisionQuerySet:
+        """Readers see what was published; editors everything; authors their own too."""
+        if user.has_perm("topics.review_revision"):
+            return self
+        shown = Q(status=Revision.Status.PUBLISHED)
+        if user.is_authenticated:
+            shown |= Q(author=user)
+        return self.filter(shown)
+
+
 class Revision(models.Model):
     """One stored version of a topic's text, with who wrote it, when and why."""
 
@@ -380,6 +399,8 @@ class Revision(models.Model):
         help_text=_("The earlier version of this suggestion, when its author revised it."),
     )  # fmt: skip
 
+    objects = RevisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
@@ -396,6 +417,21 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for an editor (pending, or sent back for changes)."""
+        return self.status in Revision.OPEN_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Revision.Status.PENDING
+
+    @property
+    def can_be_restored(self) -> bool:
+        """Once published, and not the text readers see now."""
+        published = self.status == Revision.Status.PUBLISHED
+        return published and self.pk != self.topic.current_revision_id
 
     @property
     def author_display(self) -> str:

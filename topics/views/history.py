@@ -5,7 +5,7 @@ import hashlib
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
@@ -34,15 +34,7 @@ def visible_topic(request: HttpRequest, slug: str) -> Topic:
 
 
 def visible_revisions(request: HttpRequest, topic: Topic) -> QuerySet[Revision]:
-    """Readers see what was published; editors see everything; authors their own too."""
-    revisions = topic.revisions.select_related("author__profile")
-    user = request.user
-    if user.has_perm(permissions.REVIEW):
-        return revisions
-    shown = Q(status=Revision.Status.PUBLISHED)
-    if user.is_authenticated:
-        shown |= Q(author=user)
-    return revisions.filter(shown)
+    return topic.revisions.select_related("author__profile").visible_to(request.user)
 
 
 @require_safe
