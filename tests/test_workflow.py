@@ -879,3 +879,18 @@ def test_the_verification_page_shows_each_stakeholders_email():
     make_stakeholder("ada")
     page = signed_in(make_editor()).get("/review/stakeholders/").content.decode()
     assert "ada@example.com" in page
+
+
+def test_the_revision_admin_list_takes_the_same_queries_for_three_suggestions_or_thirty():
+    topic = published_topic()
+    admin_client = signed_in(make_maintainer())
+    counts = []
+    for total in (3, 30):
+        authors = [make_stakeholder(f"author{total}-{n}") for n in range(total - len(counts) * 3)]
+        for author in authors:
+            workflow.suggest_edit(
+                author=author, topic=topic, base=topic.current_revision,
+                text=workflow.Text(topic.title, "", f"By {author}."), message="m",
+            )  # fmt: skip
+        counts.append(count_queries(admin_client, "/admin/topics/revision/"))
+    assert counts[0] == counts[1], counts

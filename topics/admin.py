@@ -170,12 +170,12 @@ class RevisionAdmin(admin.ModelAdmin):
         "author_display",
         "message",
         "status",
-        "conflict",
+        "behind",
         "compare",
     ]
     list_filter = ["status", "topic__status", "topic__section"]
     search_fields = ["topic__title", "message", "author_name", "author__username", "commit"]
-    list_select_related = ["topic", "author", "topic__current_revision"]
+    list_select_related = ["topic", "author__profile", "topic__current_revision"]
     date_hierarchy = "created_at"
     raw_id_fields = ["topic", "author", "based_on", "replaces"]
     readonly_fields = ["commit", "status", "topic", "based_on", "replaces", "author", "author_name"]
@@ -195,9 +195,9 @@ class RevisionAdmin(admin.ModelAdmin):
             else super().has_change_permission(request, obj)
         )
 
-    @admin.display(description="conflict", boolean=True)
-    def conflict(self, revision: Revision) -> bool:
-        return revision.status in Revision.OPEN_STATUSES and workflow.is_behind(revision)
+    @admin.display(description="written before the latest version", boolean=True)
+    def behind(self, revision: Revision) -> bool:
+        return revision.is_open and workflow.is_behind(revision)
 
     @admin.display(description="compare")
     def compare(self, revision: Revision) -> str:
