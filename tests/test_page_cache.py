@@ -161,3 +161,22 @@ def test_on_redis_every_stored_page_has_a_time_to_live(client, settings):
     redis = cache._cache.get_client(write=False)
     keys = [key for key in redis.scan_iter(match=cache.make_key("page:*"))]
     assert keys and all(0 < redis.ttl(key) <= 600 for key in keys)
+
+
+def test_a_new_display_name_shows_on_cached_pages_at_once(client):
+    from topics.models import Profile
+
+    author = make_stakeholder("ada")
+    topic = published_topic()
+    workflow.publish_revision(
+        revision=workflow.suggest_edit(
+            author=author, topic=topic, base=topic.current_revision,
+            text=workflow.Text(topic.title, "", "New text."), message="Edit",
+        ),
+        by=make_editor(),
+    )  # fmt: skip
+    assert "Ada" in client.get("/changes/").content.decode()
+    profile = Profile.objects.get(user=author)
+    profile.display_name = "Ada Lovelace"
+    profile.save()
+    assert "Ada Lovelace" in client.get("/changes/").content.decode()

@@ -5,8 +5,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from topics.page_cache import bump_version
 
-# Written on every request or only about accounts: never shown on cached pages.
-IGNORED = {"ContentChange", "TopicFollow", "Profile", "StakeholderGroup"}
+# Never shown on a cached page: the change log itself, and what only its owner sees
+# (follows, email choices, kept notifications, voter secrets). Display names and group
+# names do show on cached pages (authors, participation), so profiles and groups count.
+IGNORED = {"ContentChange", "TopicFollow", "EmailPreference", "Notification", "VoterSecret"}
 
 
 def _changed(sender, raw: bool = False, **kwargs) -> None:
