@@ -110,5 +110,5 @@ def test_comparing_two_large_suggestions_shows_the_one_changed_word_and_is_cache
     def not_again(*args, **kwargs):
         raise AssertionError("the diff of the same two texts was computed twice")
 
-    monkeypatch.setattr("topics.views.history.word_diff", not_again)
+    monkeypatch.setattr("topics.diffing.word_diff", not_again)
     assert "<del>x</del><ins>y</ins>" in client.get(url).content.decode()

@@ -1,4 +1,5 @@
-"""The traps of SECURITY.md that the foundation touches, each with the behaviour that fixes it."""
+"""Known traps of this stack that the foundation touches (listed in the README's security
+section), each with the behaviour that fixes it."""
 
 from __future__ import annotations
 

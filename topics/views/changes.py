@@ -12,10 +12,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from topics.diffing import DiffStats
+from topics.diffing import DiffStats, diff_context
 from topics.models import Revision, Topic
 from topics.page_cache import cached_for_readers
-from topics.views.history import diff_context
 
 CHANGES_PAGE_SIZE = 50
 # Measuring a change diffs two whole texts; a page load measures at most this many

@@ -1,7 +1,5 @@
 """A topic's history: every revision, comparisons, restoring, freshness."""
 
-import hashlib
-
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -10,18 +8,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from topics import permissions
-from topics.diffing import word_diff
+from topics.diffing import diff_context
 from topics.forms import RestoreForm
 from topics.markdown import MarkdownError
 from topics.models import Revision, Topic
 from topics.services import workflow
 
 HISTORY_PAGE_SIZE = 100
-DIFF_CACHE_SECONDS = 24 * 60 * 60
 
 
 def visible_topic(request: HttpRequest, slug: str) -> Topic:
@@ -68,37 +64,6 @@ def compare(request: HttpRequest, slug: str) -> HttpResponse:
         "history/compare.html",
         {"topic": topic, "old": old, "new": new, "diff": diff_context(old, new)},
     )
-
-
-DIFFED_FIELDS = ("title", "summary", "body", "tags")
-
-
-def diff_context(old: Revision | None, new: Revision) -> dict:
-    """Diffs of every field of two revisions, for the compare and review pages.
-
-    Kept in the cache by a digest of both texts: revisions never change, and
-    the same pair is shown again and again in the review queue.
-    """
-    pairs = [
-        (getattr(old, field, "") if old else "", getattr(new, field)) for field in DIFFED_FIELDS
-    ]
-    digest = hashlib.blake2b(digest_size=20)
-    for before, after in pairs:
-        for text in (before, after):
-            encoded = text.encode("utf-8", "surrogatepass")
-            digest.update(len(encoded).to_bytes(8, "big") + encoded)
-    key = f"diff:v2:{digest.hexdigest()}"
-    stored = cache.get(key)
-    if stored is None:
-        diffs = [word_diff(before, after) for before, after in pairs]
-        stored = [str(html) for html, _ in diffs], diffs[2][1]
-        cache.set(key, stored, DIFF_CACHE_SECONDS)
-    htmls, stats = stored
-    context = {
-        f"{field}_diff": mark_safe(html)  # noqa: S308 - word_diff's escaped output
-        for field, html in zip(DIFFED_FIELDS, htmls, strict=True)
-    }
-    return {**context, "stats": stats}
 
 
 @require_safe

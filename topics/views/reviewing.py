@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from topics import permissions
+from topics.diffing import diff_context
 from topics.forms import DecisionForm, MergeForm
 from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic
 from topics.services import contributions, workflow
-from topics.views.history import diff_context
 
 QUEUE_LIMIT = 200
 # A suggestion is behind when the topic has a published text it was not written from.

@@ -133,6 +133,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
         "round": round_,
         "results": results,
         "csv_sha256": ballots_sha256(round_) if round_.is_closed else "",
+        "bootstrap_samples": voting.BOOTSTRAP_SAMPLES,
         **results_page.page_data(results),
     }
     return render(request, "voting/results.html", context)
