@@ -1,10 +1,25 @@
-"""Demo content written for this project: a small knowledge base about itself."""
+"""Demo content written for this project: a small knowledge base about itself.
+
+Everything here is loaded marked as demo (`is_demo`), with "(demo)" in the
+section titles, "Demo:" in the round titles, a note at the top of every topic
+and the tag "demo", so nobody takes it for real content; `remove_demo`
+deletes all of it.
+"""
+
+DEMO_TAG = "demo"
+
+DEMO_NOTE = """\
+!!! info "Demo content"
+    This page was written for this project to show what the site can do. It is
+    not part of any real knowledge base: `python manage.py remove_demo` deletes it.
+
+"""
 
 SECTIONS = [
     {
-        "slug": "getting-started",
-        "title": "Getting started",
-        "description": "How this knowledge base is organised and how to contribute to it.",
+        "slug": "demo-getting-started",
+        "title": "Getting started (demo)",
+        "description": "Demo: how this knowledge base is organised and how to contribute to it.",
         "numbered": False,
         "topics": [
             {
@@ -96,9 +111,9 @@ Footnotes keep asides short[^aside].
         ],
     },
     {
-        "slug": "key-issues",
-        "title": "Key issues",
-        "description": "The problems the community ranked as most important, in order.",
+        "slug": "demo-key-issues",
+        "title": "Key issues (demo)",
+        "description": "Demo: invented key issues, in the order of the closed demo round.",
         "numbered": True,
         "topics": [
             {
@@ -149,12 +164,41 @@ The failure comes late, far from its cause, and its message names a header
 file rather than the missing package.
 """,
             },
+            {
+                "slug": "testing-wheels-on-every-platform",
+                "title": "Testing wheels on every platform",
+                "summary": "A wheel that builds is not yet a wheel that works where it is installed.",
+                "tags": ["packaging", "testing"],
+                "body": """\
+Continuous integration usually builds wheels on a handful of machines, and
+then tests them, if at all, on the same machines. Users install them on many
+more.
+
+## Current state
+
+Build tools can run the test suite against each built wheel in a clean
+environment; [cibuildwheel](https://cibuildwheel.pypa.io/) has a `test-command`
+option for this. Processors and operating systems without hosted runners are
+tested by emulation, slowly, or not at all.
+
+## Problems
+
+- A wheel built on a new system may need a newer C library than the oldest
+  system it claims to support.
+- Emulated tests take so long that projects skip them.
+
+## Potential solutions
+
+Test each wheel on the oldest system its platform tag names, and share
+runners for rare platforms between projects.
+""",
+            },
         ],
     },
     {
-        "slug": "background",
-        "title": "Background",
-        "description": "Concepts the key issues rely on.",
+        "slug": "demo-background",
+        "title": "Background (demo)",
+        "description": "Demo: concepts the demo key issues rely on.",
         "numbered": False,
         "topics": [
             {
@@ -172,3 +216,51 @@ and installers pick the most specific wheel that matches.
         ],
     },
 ]
+
+# Development accounts (created only with DEBUG on): verified stakeholders, one
+# per stakeholder group, so that a newcomer can sign in and vote.
+DEMO_PASSWORD = "demo"  # noqa: S105 (documented in the README; DEBUG only)
+DEMO_ACCOUNTS = [
+    {
+        "username": "demo-alice",
+        "display_name": "Alice (demo account)",
+        "group": "pydata-maintainers",
+    },
+    {"username": "demo-bob", "display_name": "Bob (demo account)", "group": "packaging-tools"},
+    {
+        "username": "demo-chen",
+        "display_name": "Chen (demo account)",
+        "group": "educators-community",
+    },
+]
+
+CLOSED_ROUND = {
+    "slug": "demo-priorities",
+    "title": "Demo: which key issue matters most?",
+    "description": (
+        "A closed demo round with invented ballots, so that the results pages "
+        "can be explored. It orders the demo key issues and nothing else."
+    ),
+}
+
+OPEN_ROUND = {
+    "slug": "demo-open-vote",
+    "title": "Demo: rank the key issues",
+    "description": (
+        "An open demo round: sign in as demo-alice, demo-bob or demo-chen "
+        "(password: demo) and cast a ballot. Partial results are shown while it is open."
+    ),
+}
+
+# Invented ballots of the closed round, by topic slug: tie groups, best first.
+# Most put testing first; one large group cares most about compiled extensions.
+_SHIPPING, _DECLARING, _TESTING = (
+    "shipping-compiled-extensions",
+    "declaring-non-python-dependencies",
+    "testing-wheels-on-every-platform",
+)
+CLOSED_ROUND_BALLOTS = (
+    [[[_TESTING], [_SHIPPING], [_DECLARING]]] * 6
+    + [[[_SHIPPING], [_DECLARING, _TESTING]]] * 5
+    + [[[_DECLARING], [_TESTING], [_SHIPPING]]] * 3
+)

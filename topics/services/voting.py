@@ -444,18 +444,30 @@ def section_rounds(sections: list[Section]) -> dict[int, Round]:
     recently closed round, by its own dates, whose candidates (two or more)
     are all topics of that section. A round over other topics never
     reorders a section, and an imported survey only does if it is the newest.
+    A demo round (load_demo's) only ever orders a demo section.
     """
     if not sections:
         return {}
     closed = {r.pk: r for r in Round.objects.closed().by_date()}
+    section_of, demo_sections = {}, set()
+    for topic_id, section_id, section_is_demo in Topic.objects.values_list(
+        "pk", "section_id", "section__is_demo"
+    ):
+        section_of[topic_id] = section_id
+        if section_is_demo:
+            demo_sections.add(section_id)
+
+    def may_order(round_: Round, section_id: int) -> bool:
+        return not round_.is_demo or section_id in demo_sections
+
     chosen = {
         section.pk: closed[section.ranking_round_id]
         for section in sections
         if section.ranking_round_id in closed
+        and may_order(closed[section.ranking_round_id], section.pk)
     }
     # A section whose chosen round has not closed yet keeps its manual order meanwhile.
     waiting = {section.pk for section in sections if section.ranking_round_id}
-    section_of = dict(Topic.objects.values_list("pk", "section_id"))
     candidate_sections: dict[int, list[int | None]] = {}
     through = Round.candidates.through.objects.filter(round_id__in=closed)
     for round_id, topic_id in through.values_list("round_id", "topic_id"):
@@ -465,7 +477,12 @@ def section_rounds(sections: list[Section]) -> dict[int, Round]:
         if len(members) < 2 or len(set(members)) != 1:
             continue
         section_id = members[0]
-        if section_id is not None and section_id not in chosen and section_id not in waiting:
+        if (
+            section_id is not None
+            and section_id not in chosen
+            and section_id not in waiting
+            and may_order(round_, section_id)
+        ):
             chosen[section_id] = round_
     return {section.pk: chosen[section.pk] for section in sections if section.pk in chosen}
 

@@ -1,10 +1,11 @@
-"""python manage.py import_mkdocs DIR [--history FILE]"""
+"""python manage.py import_mkdocs DIR [--history FILE] [--force]"""
 
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from topics.demo.loading import demo_content
 from topics.importers.mkdocs import ImportFailed, MkDocsImporter
 from topics.models import Section
 from topics.page_cache import bump_version
@@ -25,11 +26,17 @@ class Command(BaseCommand):
             metavar="SECTION=FILE",
             help="Markdown file (relative to DIR) that new topics proposed in SECTION start from",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="import even though the database holds demo content (it stays apart)",
+        )
 
     def handle(
-        self, *args, directory: Path, history: Path | None, topic_template: list[str],
+        self, *args, directory: Path, history: Path | None, topic_template: list[str], force: bool,
         verbosity: int, **options,
     ):  # fmt: skip
+        self._check_demo(force=force)
         started = time.perf_counter()
         show = self.stdout.write if verbosity >= 1 else (lambda message: None)
         importer = MkDocsImporter(directory, progress=lambda message: show(f"  {message}"))
@@ -51,6 +58,23 @@ class Command(BaseCommand):
                 f"{report.references} references, {report.revisions_created} new revisions, "
                 f"{len(report.problems)} problems, {len(report.collisions)} URL collisions "
                 f"in {time.perf_counter() - started:.1f} s."
+            )
+        )
+
+    def _check_demo(self, *, force: bool) -> None:
+        demo = demo_content()
+        if not demo:
+            return
+        message = (
+            f"This database holds demo content ({demo}). Remove it first with "
+            f"`python manage.py remove_demo`"
+        )
+        if not force:
+            raise CommandError(f"{message}, or pass --force to import beside it.")
+        self.stderr.write(
+            self.style.WARNING(
+                f"warning: {message}. Importing beside it (--force): demo sections and rounds "
+                "stay marked as demo and never order the imported sections."
             )
         )
 
