@@ -31,7 +31,7 @@ from topics.models import (
     Topic,
     TopicFollow,
 )
-from topics.services import workflow
+from topics.services import contributions, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -894,3 +894,26 @@ def test_the_revision_admin_list_takes_the_same_queries_for_three_suggestions_or
             )  # fmt: skip
         counts.append(count_queries(admin_client, "/admin/topics/revision/"))
     assert counts[0] == counts[1], counts
+
+
+def test_services_check_permissions_themselves_so_no_path_can_bypass_them():
+    topic = published_topic()
+    ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
+    suggestion = workflow.suggest_edit(
+        author=ada, topic=topic, base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."), message="m",
+    )  # fmt: skip
+    refused = [
+        lambda: workflow.publish_revision(revision=suggestion, by=bob),
+        lambda: workflow.reject_revision(revision=suggestion, by=bob, reason="no"),
+        lambda: workflow.request_changes(revision=suggestion, by=bob, comment="more"),
+        lambda: workflow.restore_revision(revision=topic.current_revision, by=bob, reason="x"),
+        lambda: workflow.confirm_reviewed(topic=topic, by=bob),
+        lambda: contributions.verify_stakeholder(profile=Profile.objects.get(user=ada), by=bob),
+    ]
+    for attempt in refused:
+        with pytest.raises(workflow.NotAllowed):
+            attempt()
+    suggestion.refresh_from_db()
+    assert suggestion.status == Revision.Status.PENDING
+    assert not Profile.objects.get(user=ada).is_verified

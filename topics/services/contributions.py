@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from topics import permissions
 from topics.markdown import render
 from topics.models import (
     Citation,
@@ -18,7 +19,7 @@ from topics.models import (
 )
 from topics.reference_kinds import normalise_url
 from topics.services import notifications
-from topics.services.workflow import InvalidTransition, WorkflowError
+from topics.services.workflow import InvalidTransition, WorkflowError, check_allowed
 
 
 @transaction.atomic
@@ -38,6 +39,7 @@ def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Fee
 @transaction.atomic
 def review_feedback(*, feedback: Feedback, by, accept: bool, response: str = "") -> Feedback:
     """Accept (and publish, if its author asked) or dismiss a piece of feedback."""
+    check_allowed(by, permissions.REVIEW, "review feedback")
     feedback = Feedback.objects.select_for_update().get(pk=feedback.pk)
     if feedback.status != Feedback.Status.NEW:
         raise InvalidTransition("This feedback was already reviewed.")
@@ -71,6 +73,7 @@ def review_reference_suggestion(
     *, suggestion: ReferenceSuggestion, by, accept: bool, reason: str = ""
 ) -> ReferenceSuggestion:
     """Accept a suggested reference (the topic then cites it) or reject it with a reason."""
+    check_allowed(by, permissions.REVIEW, "review suggested references")
     suggestion = ReferenceSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != ReferenceSuggestion.Status.PENDING:
         raise InvalidTransition("This suggestion was already reviewed.")
@@ -114,6 +117,7 @@ def unfollow_topic(*, user, topic: Topic) -> None:
 @transaction.atomic
 def verify_stakeholder(*, profile: Profile, by) -> Profile:
     """Mark a stakeholder as verified (their ballots count in votes)."""
+    check_allowed(by, permissions.VERIFY, "verify stakeholders")
     if profile.verified_at is None:
         profile.verified_at, profile.verified_by = timezone.now(), by
         profile.save(update_fields=["verified_at", "verified_by"])

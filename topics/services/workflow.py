@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from topics import permissions
 from topics.markdown import MarkdownError
 from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
@@ -59,6 +60,16 @@ class Text:
     summary: str
     body: str
     tags: str = ""
+
+
+def check_allowed(by, permission: str, doing: str) -> None:
+    """Raise NotAllowed unless `by` holds `permission` (None is the system: imports, commands).
+
+    Every service that needs a role checks it itself, so the site, the admin
+    and any script agree on who may do what.
+    """
+    if by is not None and not by.has_perm(permission):
+        raise NotAllowed(f"You may not {doing}.")
 
 
 def _event(revision: Revision, by, action: str, comment: str = "") -> ReviewEvent:
@@ -167,6 +178,7 @@ def _answer(revision: Revision, by, *, status: str, action: str, text: str) -> R
 @transaction.atomic
 def request_changes(*, revision: Revision, by, comment: str) -> Revision:
     """Send a suggestion back to its author with what to change."""
+    check_allowed(by, permissions.REVIEW, "review suggestions")
     if not comment.strip():
         raise WorkflowError("Say what should change: the author sees your comment.")
     return _answer(
@@ -178,6 +190,7 @@ def request_changes(*, revision: Revision, by, comment: str) -> Revision:
 @transaction.atomic
 def reject_revision(*, revision: Revision, by, reason: str) -> Revision:
     """Decline a suggestion, with the reason its author will read."""
+    check_allowed(by, permissions.REVIEW, "review suggestions")
     if not reason.strip():
         raise WorkflowError("Give a reason: the author sees it.")
     return _answer(
@@ -223,6 +236,7 @@ def publish_revision(
     published as a new revision (credited to the suggestion's author) while
     the suggestion itself is kept, marked as merged.
     """
+    check_allowed(by, permissions.PUBLISH, "publish")
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
     revision = _lock_open(revision)
     revision.topic = topic
@@ -298,6 +312,7 @@ def restore_revision(*, revision: Revision, by, reason: str) -> Revision:
 
     The editor says why; the reason is the new revision's message and its event's comment.
     """
+    check_allowed(by, permissions.RESTORE, "restore old versions")
     reason = " ".join(reason.split())
     if not reason:
         raise WorkflowError("Say why the old text should come back: readers see it in the history.")
@@ -345,6 +360,7 @@ def record_direct_edit(
 @transaction.atomic
 def confirm_reviewed(*, topic: Topic, by) -> Topic:
     """An editor confirms the topic is still accurate today."""
+    check_allowed(by, permissions.CONFIRM_REVIEW, "confirm that topics are up to date")
     now = timezone.now()
     Topic.objects.filter(pk=topic.pk).update(last_reviewed_at=now, last_reviewed_by=by)
     bump_version()
