@@ -19,6 +19,7 @@ from topics.models import (
     Revision,
     Round,
     Section,
+    SiteIdentity,
     StakeholderGroup,
     Tag,
     Topic,
@@ -86,6 +87,7 @@ def wipe_content() -> None:
     Reference.objects.all().delete()
     Image.objects.all().delete()
     Tag.objects.all().delete()
+    SiteIdentity.objects.all().delete()
 
 
 def make_stakeholder(username: str = "ada", *, verified: bool = False):

@@ -9,6 +9,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -28,6 +29,7 @@ from topics.models import (
     Revision,
     Round,
     Section,
+    SiteIdentity,
     StakeholderGroup,
     Tag,
     Topic,
@@ -326,6 +328,29 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(SiteIdentity)
+class SiteIdentityAdmin(admin.ModelAdmin):
+    """One row: the list goes straight to it (or to adding it, the first time)."""
+
+    fieldsets = [
+        (None, {"fields": ["name", "description", "url"]}),
+        ("Attribution", {"fields": ["copyright", "repo_url", "repo_name", "source_url"]}),
+        ("Licence", {"fields": ["licence", "licence_url", "licence_text"]}),
+    ]
+    readonly_fields = ["updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not SiteIdentity.objects.exists()
+
+    def changelist_view(self, request, extra_context=None):
+        identity = SiteIdentity.objects.first()
+        if identity is None:
+            return HttpResponseRedirect(reverse("admin:topics_siteidentity_add"))
+        change = reverse("admin:topics_siteidentity_change", args=[identity.pk])
+        return HttpResponseRedirect(change)
 
 
 @admin.register(Round)

@@ -1,8 +1,18 @@
 """Values every page template needs."""
 
-from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from topics.models import SiteIdentity
 
 
 def site(request):
-    """The site's name, for the header and the title of every page."""
-    return {"kb_site_name": settings.KB_SITE_NAME}
+    """The site's identity (name, description, attribution, licence), read when a page uses it.
+
+    Pages built from our base template use it in the title, header and
+    footer; the admin's pages do not, so they never pay for it.
+    """
+    identity = SimpleLazyObject(SiteIdentity.current)
+    return {
+        "site_identity": identity,
+        "kb_site_name": SimpleLazyObject(lambda: identity.display_name),
+    }

@@ -1,12 +1,15 @@
 """/feed/ and /topics/<slug>/feed/: Atom feeds of published changes, each linking to its diff."""
 
+import html
 import re
+from dataclasses import dataclass
 
+import nh3
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
-from topics.models import Revision, Topic
+from topics.models import Revision, SiteIdentity, Topic
 from topics.views.changes import change_url, published_changes
 
 # XML 1.0 cannot carry these at all: one in a message would make the whole feed a 500.
@@ -31,13 +34,58 @@ class TextSummaryAtomFeed(Atom1Feed):
             handler.addQuickElement("summary", item["description"], {"type": "text"})
 
 
-class LatestChangesFeed(Feed):
-    feed_type = TextSummaryAtomFeed
-    title = "Latest changes"
-    subtitle = "Published changes to the knowledge base, newest first."
-    link = "/"
+def plain_text(fragment: str) -> str:
+    """A copyright line (simple HTML, as mkdocs.yml writes it) as text for the feed's rights."""
+    return xml_text(html.unescape(nh3.clean(fragment, tags=set())))
 
-    def items(self):
+
+@dataclass(frozen=True)
+class FeedSubject:
+    """What a feed is about: the site (with its identity, read once a request), or one topic."""
+
+    identity: SiteIdentity
+    topic: Topic | None = None
+
+
+class LatestChangesFeed(Feed):
+    """/feed/: titled, described and attributed with the site's identity.
+
+    Links are absolute on the identity's address when one is set in the
+    admin, else on the address the request came to (Django's default).
+    """
+
+    feed_type = TextSummaryAtomFeed
+
+    def get_object(self, request) -> FeedSubject:
+        return FeedSubject(SiteIdentity.current())
+
+    def get_feed(self, obj: FeedSubject, request):
+        feed = super().get_feed(obj, request)
+        if obj.identity.url:
+            here = f"{request.scheme}://{request.get_host()}"
+            for values in [feed.feed, *feed.items]:
+                for key in ("link", "feed_url", "id"):
+                    if (values.get(key) or "").startswith(here + "/"):
+                        values[key] = obj.identity.address + values[key][len(here) :]
+        return feed
+
+    def title(self, subject: FeedSubject) -> str:
+        return xml_text(f"{subject.identity.display_name}: latest changes")
+
+    def subtitle(self, subject: FeedSubject) -> str:
+        description = subject.identity.description
+        return xml_text(description or "Published changes to the knowledge base, newest first.")
+
+    def link(self, subject: FeedSubject) -> str:
+        return "/"
+
+    def feed_copyright(self, subject: FeedSubject) -> str | None:
+        return plain_text(subject.identity.copyright) or None
+
+    def author_name(self, subject: FeedSubject) -> str:
+        return xml_text(subject.identity.display_name)
+
+    def items(self, subject: FeedSubject):
         return published_changes()[:50]
 
     def item_title(self, item: Revision) -> str:
@@ -68,17 +116,18 @@ class LatestChangesFeed(Feed):
 class TopicChangesFeed(LatestChangesFeed):
     """/topics/<slug>/feed/: the published changes of one published topic."""
 
-    def get_object(self, request, slug: str) -> Topic:
-        return get_object_or_404(Topic.objects.published(), slug=slug)
+    def get_object(self, request, slug: str) -> FeedSubject:
+        topic = get_object_or_404(Topic.objects.published(), slug=slug)
+        return FeedSubject(SiteIdentity.current(), topic)
 
-    def title(self, topic: Topic) -> str:
-        return xml_text(f"Changes to {topic.title}")
+    def title(self, subject: FeedSubject) -> str:
+        return xml_text(f"{subject.identity.display_name}: changes to {subject.topic.title}")
 
-    def subtitle(self, topic: Topic) -> str:
-        return xml_text(f"Published changes to “{topic.title}”, newest first.")
+    def subtitle(self, subject: FeedSubject) -> str:
+        return xml_text(f"Published changes to “{subject.topic.title}”, newest first.")
 
-    def link(self, topic: Topic) -> str:
-        return topic.get_absolute_url()
+    def link(self, subject: FeedSubject) -> str:
+        return subject.topic.get_absolute_url()
 
-    def items(self, topic: Topic):
-        return published_changes().filter(topic=topic)[:50]
+    def items(self, subject: FeedSubject):
+        return published_changes().filter(topic=subject.topic)[:50]

@@ -1,12 +1,24 @@
-"""/sitemap.xml"""
+"""/sitemap.xml: on the site identity's address when one is set, else the request's."""
+
+from urllib.parse import urlsplit
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from topics.models import Section, Topic
+from topics.models import Section, SiteIdentity, Topic
 
 
-class TopicSitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """Locations on the address set in the admin (Site identity), if any."""
+
+    def get_urls(self, page=1, site=None, protocol=None):
+        address = urlsplit(SiteIdentity.current().url)
+        if address.netloc:
+            return self._urls(page, address.scheme, address.netloc)
+        return super().get_urls(page=page, site=site, protocol=protocol)
+
+
+class TopicSitemap(SiteSitemap):
     changefreq = "weekly"
     priority = 0.8
 
@@ -17,14 +29,14 @@ class TopicSitemap(Sitemap):
         return topic.updated_at
 
 
-class SectionSitemap(Sitemap):
+class SectionSitemap(SiteSitemap):
     priority = 0.5
 
     def items(self):
         return Section.objects.filter(topics__status=Topic.Status.PUBLISHED).distinct()
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(SiteSitemap):
     priority = 0.6
 
     def items(self):

@@ -27,8 +27,17 @@ from django.db import transaction
 from django.urls import Resolver404, resolve
 from django.utils.text import slugify
 
+from topics.importers.site_identity import identity_from_mkdocs
 from topics.markdown import MarkdownError, render
-from topics.models import IMPORTED_MEDIA_DIR, Image, Revision, Section, Topic, source_path_urls
+from topics.models import (
+    IMPORTED_MEDIA_DIR,
+    Image,
+    Revision,
+    Section,
+    SiteIdentity,
+    Topic,
+    source_path_urls,
+)
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
 
@@ -216,6 +225,7 @@ class MkDocsImporter:
         history_commits = self._load_history(history) if history else None
 
         with transaction.atomic():
+            self._import_identity(config)
             self._import_images()
             topics = self._import_nav(nav)
             self._render(topics)
@@ -263,6 +273,18 @@ class MkDocsImporter:
         return None
 
     # --- writing ----------------------------------------------------------
+
+    def _import_identity(self, config: dict[str, Any]) -> None:
+        """What mkdocs.yml and the licence say replaces the stored identity; the rest stays."""
+        values = identity_from_mkdocs(config, self.directory)
+        identity = (
+            SiteIdentity.objects.filter(pk=SiteIdentity.SINGLETON_ID).first() or SiteIdentity()
+        )
+        if identity.pk is None or any(getattr(identity, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(identity, key, value)
+            identity.save()
+        self.progress(f"site: {identity.name or '(no site_name)'}")
 
     def _import_images(self) -> None:
         for file in sorted(self.docs.rglob("*")):

@@ -1,7 +1,15 @@
-"""State of the site as a whole."""
+"""State of the site as a whole: the content version, and the site's identity."""
 
+from __future__ import annotations
+
+import nh3
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+# What a copyright line in mkdocs.yml uses (Material renders it as HTML).
+COPYRIGHT_TAGS = {"a", "b", "br", "em", "i", "span", "strong"}
 
 
 class ContentChange(models.Model):
@@ -23,8 +31,12 @@ class SiteIdentity(models.Model):
 
     An import fills it from `mkdocs.yml` and the project's licence file; any
     field left blank falls back to the settings (`KB_SITE_NAME`,
-    `KB_SITE_URL`), and `topics.site_identity.current_identity` serves it
-    from the cache.
+    `KB_SITE_URL`).
+
+    Pages read it once per rendering (`SiteIdentity.current()`, one lookup by
+    primary key, no cheaper from Redis than from the database); anonymous
+    readers get whole pages from the page cache, and saving the row moves
+    the content version on (topics/signals.py), so no page shows an old name.
     """
 
     SINGLETON_ID = 1
@@ -75,3 +87,37 @@ class SiteIdentity(models.Model):
     def save(self, *args, **kwargs):
         self.pk = self.SINGLETON_ID
         super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> SiteIdentity:
+        """The stored identity, or an empty one (every value from the settings)."""
+        return cls.objects.filter(pk=cls.SINGLETON_ID).first() or cls()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or settings.KB_SITE_NAME
+
+    @property
+    def address(self) -> str:
+        """This site's public address, without a trailing slash."""
+        return (self.url or settings.KB_SITE_URL).rstrip("/")
+
+    @property
+    def copyright_html(self) -> SafeString:
+        """The copyright line as HTML, with nothing but links and emphasis kept."""
+        cleaned = nh3.clean(
+            self.copyright,
+            tags=COPYRIGHT_TAGS,
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        )
+        return mark_safe(cleaned)  # noqa: S308 (sanitised by nh3 just above)
+
+    @property
+    def repo_label(self) -> str:
+        """`owner/name` for a repository address, unless a name was given."""
+        if self.repo_name:
+            return self.repo_name
+        path = self.repo_url.split("://", 1)[-1].split("/", 1)[-1].strip("/")
+        return path.removesuffix(".git") or self.repo_url
