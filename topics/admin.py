@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from taggit.models import Tag as TaggitTag
 
 from topics import roles
 from topics.forms import TopicAdminForm
@@ -38,6 +39,7 @@ from topics.models import (
 from topics.names import validate_username
 from topics.services import accounts, contributions, voting, workflow
 from topics.services.content import save_topic
+from topics.services.tags import TagMergeRefused, can_merge_tags, merge_tags
 
 
 @admin.register(Section)
@@ -323,11 +325,51 @@ class TopicFollowAdmin(admin.ModelAdmin):
     list_select_related = ["user", "topic"]
 
 
+class TagMergeForm(ActionForm):
+    into = forms.CharField(
+        required=False, label="Merge into",
+        widget=forms.TextInput(attrs={"size": 20, "placeholder": "tag to keep (optional)"}),
+    )  # fmt: skip
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    """Our tags (taggit's own Tag model is unused and unregistered below)."""
+
+    list_display = ["name", "slug", "topic_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    action_form = TagMergeForm
+    actions = ["merge_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(topic_count=Count("tagged_topics"))
+
+    @admin.display(description="topics", ordering="topic_count")
+    def topic_count(self, tag: Tag) -> int:
+        return tag.topic_count
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_merge_tags(request.user):
+            actions.pop("merge_selected", None)
+        return actions
+
+    @admin.action(description="Merge the selected tags (every topic keeps a tag)")
+    def merge_selected(self, request, queryset):
+        try:
+            kept = merge_tags(
+                tags=list(queryset), into=request.POST.get("into", ""), by=request.user
+            )
+        except TagMergeRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.log_change(request, kept, "Merged tags into this one")
+        self.message_user(request, f"Merged into “{kept.name}”.", messages.SUCCESS)
+
+
+if admin.site.is_registered(TaggitTag):
+    admin.site.unregister(TaggitTag)
 
 
 @admin.register(SiteIdentity)

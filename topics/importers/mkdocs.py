@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -40,6 +41,7 @@ from topics.models import (
 )
 from topics.page_cache import bump_version
 from topics.services.content import save_topic
+from topics.tagging import parse_tags, validate_tags
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 HOME_SLUG = "home"
@@ -272,6 +274,24 @@ class MkDocsImporter:
             self.report.problems.append(f"{file}: not UTF-8 text; skipped")
         return None
 
+    def _tags(self, meta: dict[str, Any], source_path: str, *, report: bool = True) -> list[str]:
+        """Front matter `tags:` (Material's tags plugin): a list, or one comma-separated string."""
+        value = meta.get("tags") or []
+        if isinstance(value, str):
+            names = parse_tags(value)
+        else:
+            names = [str(v) for v in value if v] if isinstance(value, list) else []
+        kept = []
+        for name in names:
+            try:
+                kept += validate_tags([name])
+            except ValidationError as exc:
+                if report:
+                    self.report.problems.append(
+                        f"{self.docs / source_path}: tag {name!r} skipped: {exc.messages[0]}"
+                    )
+        return sorted(dict.fromkeys(kept))
+
     # --- writing ----------------------------------------------------------
 
     def _import_identity(self, config: dict[str, Any]) -> None:
@@ -358,10 +378,16 @@ class MkDocsImporter:
             "is_home": page.path == "index.md",
             "status": Topic.Status.PUBLISHED,
         }
+        # A page without `tags:` keeps the tags maintainers gave it on the site.
+        tags_before = [] if created else sorted(topic.tags.names())
+        tags = self._tags(meta, page.path) if "tags" in meta else tags_before
+        tags_changed = tags != tags_before
         changed = created or any(getattr(topic, key) != value for key, value in values.items())
+        changed = changed or tags_changed
         for key, value in values.items():
             setattr(topic, key, value)
         topic._import_changed = changed
+        topic._import_tags = ", ".join(tags)
         if created:
             self.report.pages_created += 1
         elif changed:
@@ -369,6 +395,8 @@ class MkDocsImporter:
         else:
             self.report.pages_unchanged += 1
         topic.save()
+        if tags_changed:
+            topic.tags.set(tags)
         self.progress(f"page: {page.path} -> /topics/{topic.slug}/")
         topics = [topic]
         for child_order, child in enumerate(page.children, start=1):
@@ -435,6 +463,7 @@ class MkDocsImporter:
                     title=str(meta.get("title") or h1 or topic.title)[:200],
                     summary=str(meta.get("description") or "")[:1000],
                     body=body,
+                    tags=", ".join(self._tags(meta, topic.source_path, report=False))[:1000],
                     author_name=author[:200],
                     created_at=date,
                     message=message.splitlines()[0][:500] if message else "",
@@ -468,17 +497,19 @@ class MkDocsImporter:
                 .order_by("-created_at", "-id")
                 .first()
             )
+            tags = getattr(topic, "_import_tags", "")
             if latest and (latest.title, latest.summary, latest.body) == (
                 topic.title,
                 topic.summary,
                 topic.body,
-            ):
+            ) and sorted(parse_tags(latest.tags)) == sorted(parse_tags(tags)):  # fmt: skip
                 self._make_current(topic, latest)
                 continue
             # The base is part of the key: the file's text, imported again over a
             # newer text written on the site, becomes a new revision on top of it.
             base = latest.pk if latest else ""
             text = f"{base}\n{topic.title}\n{topic.summary}\n{topic.body}"
+            text += f"\ntags: {tags}" if tags else ""
             digest = hashlib.sha256(text.encode()).hexdigest()[:16]
             revision, created = Revision.objects.get_or_create(
                 topic=topic,
@@ -487,6 +518,7 @@ class MkDocsImporter:
                     "title": topic.title,
                     "summary": topic.summary,
                     "body": topic.body,
+                    "tags": tags,
                     "author_name": "import",
                     "message": f"Imported from {self.directory.name}",
                     "status": Revision.Status.PUBLISHED,

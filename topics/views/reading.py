@@ -3,6 +3,7 @@
 from itertools import groupby
 
 from django.db import connection
+from django.db.models import Count, Q
 from django.db.utils import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -99,8 +100,10 @@ def reference_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cached_for_readers
 def tag_list(request: HttpRequest) -> HttpResponse:
-    tags = Tag.objects.filter(tagged_topics__content_object__status=Topic.Status.PUBLISHED)
-    tags = tags.distinct().order_by("name")
+    """Every tag on a published topic, with how many published topics carry it."""
+    published = Q(tagged_topics__content_object__status=Topic.Status.PUBLISHED)
+    tags = Tag.objects.annotate(topic_count=Count("tagged_topics", filter=published))
+    tags = tags.filter(topic_count__gt=0).order_by("name")
     return render(request, "topics/tag_list.html", {"tags": tags})
 
 
