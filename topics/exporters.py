@@ -4,12 +4,16 @@ Imported pages go back to their original paths (so the relative links in
 their bodies still resolve); topics written on the site get
 `<section>/<slug>.md`, or `<section>/<slug>/index.md` when they have
 sub-pages. Importing the result gives the same sections, order, nesting,
-titles, summaries, bodies and images.
+titles, summaries, bodies, tags, images and site identity. Links to images
+uploaded through the editor (`/media/uploads/x.png`) become relative links
+to their exported copies (`../uploads/x.png`), as MkDocs expects.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from topics.markdown import EXTENSION_CONFIGS, EXTENSIONS
-from topics.models import IMPORTED_MEDIA_DIR, Image, Topic
+from topics.models import IMPORTED_MEDIA_DIR, Image, SiteIdentity, Topic
 from topics.navigation import NavEntry, NavNode, build_nav
 
 # The renderer's own configuration, so the exported site renders as the pages did.
@@ -48,14 +52,42 @@ def page_path(topic: Topic, parent_path: str | None, has_children: bool) -> str:
     return f"{stem}/index.md" if has_children else f"{stem}.md"
 
 
-def page_text(topic: Topic) -> str:
-    """The page as MkDocs reads it: front matter for the summary, the title as its H1."""
-    front = ""
-    if topic.summary:
-        front = (
-            "---\n" + yaml.safe_dump({"description": topic.summary}, allow_unicode=True) + "---\n\n"
-        )
-    body = topic.body if topic.body.endswith("\n") or not topic.body else topic.body + "\n"
+# A Markdown link or image target (`](url` or a reference definition `[id]: url`) on a
+# stored file: the path, and what follows it (`#only-light`).
+_MEDIA_LINK = re.compile(
+    r"(?P<lead>\]\(\s*<?|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)"
+    + re.escape(settings.MEDIA_URL)
+    + r"(?P<name>[^\s()<>\"'#?]+)",
+    re.M,
+)
+
+
+def relative_media_links(body: str, page: str, exported: Mapping[str, str]) -> str:
+    """Links to stored files that were exported, made relative to the page (`docs/` paths).
+
+    `exported` maps a storage name (`uploads/x.png`) to its path in docs/
+    (`uploads/x.png`); other links are left as written.
+    """
+    folder = posixpath.dirname(page) or "."
+
+    def relative(match: re.Match) -> str:
+        target = exported.get(match["name"])
+        if target is None:
+            return match[0]
+        return match["lead"] + posixpath.relpath(target, folder)
+
+    return _MEDIA_LINK.sub(relative, body)
+
+
+def page_text(topic: Topic, body: str | None = None) -> str:
+    """The page as MkDocs reads it: front matter for summary and tags, the title as its H1."""
+    meta = {"description": topic.summary} if topic.summary else {}
+    tags = sorted(tag.name for tag in topic.tags.all())
+    if tags:
+        meta["tags"] = tags
+    front = f"---\n{yaml.safe_dump(meta, allow_unicode=True)}---\n\n" if meta else ""
+    body = topic.body if body is None else body
+    body = body if body.endswith("\n") or not body else body + "\n"
     title = "" if topic.is_home and topic.title == "Home" else f"# {topic.title}\n\n"
     return f"{front}{title}{body}"
 
@@ -64,24 +96,52 @@ class MkDocsExporter:
     def __init__(self, directory: Path, *, site_name: str | None = None) -> None:
         self.directory = Path(directory)
         self.docs = self.directory / "docs"
-        self.site_name = site_name or settings.KB_SITE_NAME
+        self.identity = SiteIdentity.objects.first() or SiteIdentity()
+        self.site_name = site_name or self.identity.display_name
         self.report = ExportReport()
 
     def run(self) -> ExportReport:
         self.docs.mkdir(parents=True, exist_ok=True)
-        topics = list(Topic.objects.published().select_related("section"))
+        images = list(Image.objects.all())
+        self.image_paths = {image.file.name: self._image_path(image) for image in images}
+        topics = list(Topic.objects.published().select_related("section").prefetch_related("tags"))
         nav = [self._nav_entry(entry) for entry in build_nav(topics)]
-        config = {
-            "site_name": self.site_name,
+        config = {"site_name": self.site_name, **self._identity_config()}
+        config |= {
             "theme": {"name": "material"},
             "nav": nav,
             "markdown_extensions": MARKDOWN_EXTENSIONS,
         }
+        if any(topic.tags.all() for topic in topics):
+            config["plugins"] = ["search", "tags"]  # Material's, which reads `tags:`
         (self.directory / "mkdocs.yml").write_text(
             yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
-        self._export_images()
+        self._export_licence()
+        self._export_images(images)
         return self.report
+
+    def _identity_config(self) -> dict:
+        """The site identity in mkdocs.yml's own words (read back by the import)."""
+        identity = self.identity
+        config = {
+            "site_description": identity.description,
+            "site_url": identity.source_url,
+            "copyright": identity.copyright,
+            "repo_url": identity.repo_url,
+            "repo_name": identity.repo_name,
+        }
+        if identity.licence_url:
+            social = [{"icon": "material/license", "link": identity.licence_url}]
+            config["extra"] = {"social": social}
+        return {key: value for key, value in config.items() if value}
+
+    def _export_licence(self) -> None:
+        if not self.identity.licence_text:
+            return
+        name = self.identity.licence_url.rstrip("/").rsplit("/", 1)[-1]
+        name = name if name.upper().startswith(("LICEN", "COPYING")) else "LICENSE"
+        (self.directory / name).write_text(self.identity.licence_text + "\n", encoding="utf-8")
 
     def _nav_entry(self, entry: NavEntry):
         if entry.section is None:
@@ -99,14 +159,19 @@ class MkDocsExporter:
     def _write(self, path: str, topic: Topic) -> None:
         file = self.docs / path
         file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(page_text(topic), encoding="utf-8")
+        body = relative_media_links(topic.body, path, self.image_paths)
+        file.write_text(page_text(topic, body), encoding="utf-8")
         self.report.pages += 1
 
-    def _export_images(self) -> None:
-        for image in Image.objects.all():
+    @staticmethod
+    def _image_path(image: Image) -> str:
+        """Where an image goes in docs/: its imported path, or its storage name (`uploads/…`)."""
+        return image.source_path or image.file.name.removeprefix(f"{IMPORTED_MEDIA_DIR}/")
+
+    def _export_images(self, images: list[Image]) -> None:
+        for image in images:
             name = image.file.name
-            relative = image.source_path or name.removeprefix(f"{IMPORTED_MEDIA_DIR}/")
-            target = self.docs / relative
+            target = self.docs / self._image_path(image)
             target.parent.mkdir(parents=True, exist_ok=True)
             with default_storage.open(name, "rb") as source:
                 target.write_bytes(source.read())
