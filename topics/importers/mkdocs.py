@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import Resolver404, resolve
 from django.utils.text import slugify
 
+from topics.importers.git_history import GitError, read_history
 from topics.importers.site_identity import identity_from_mkdocs
 from topics.markdown import MarkdownError, render
 from topics.models import (
@@ -213,7 +214,8 @@ class MkDocsImporter:
         self.progress = progress or (lambda message: None)
         self.report = ImportReport()
 
-    def run(self, *, history: Path | None = None) -> ImportReport:
+    def run(self, *, history: Path | None = None, git_history: bool = False) -> ImportReport:
+        """Import the project; its history from the `history` file, or else from git if asked."""
         config = self._load_config()
         self.docs = self.directory / str(config.get("docs_dir") or "docs")
         if not self.docs.is_dir():
@@ -225,6 +227,8 @@ class MkDocsImporter:
             self.progress("mkdocs.yml has no nav: importing every page in docs/ in name order")
             nav = _nav_from_files(self.docs)
         history_commits = self._load_history(history) if history else None
+        if git_history and history is None:
+            history_commits = self._read_git_history()
 
         with transaction.atomic():
             self._import_identity(config)
@@ -263,6 +267,32 @@ class MkDocsImporter:
         except (ValueError, KeyError, TypeError) as exc:
             raise ImportFailed(f"{path}: not a history file ({exc})") from exc
         return commits
+
+    def _read_git_history(self) -> list[dict[str, Any]]:
+        """The commits of the repository the project is in; pages that moved keep their topics."""
+        docs_dir = self.docs.relative_to(self.directory).as_posix()
+        prefix = f"{docs_dir}/"
+        stored = Revision.objects.exclude(commit="").filter(topic__source_path__isnull=False)
+        known = {
+            (prefix + path, sha) for path, sha in stored.values_list("topic__source_path", "commit")
+        }
+        # mkdocs.yml is never stored: its change is old news once the commit's pages are.
+        known |= {("mkdocs.yml", sha) for _, sha in known}
+        try:
+            found = read_history(self.directory, docs_dir=docs_dir, known=known)
+        except GitError as exc:
+            raise ImportFailed(f"{self.directory}: cannot read the git history: {exc}") from exc
+        with transaction.atomic():
+            for before, now in found.renamed.items():
+                old, new = before.removeprefix(prefix), now.removeprefix(prefix)
+                taken = Topic.objects.filter(source_path=new).exists()
+                if not taken and Topic.objects.filter(source_path=old).update(source_path=new):
+                    self.progress(f"moved in git: {old} -> {new}")
+        pages = sum(
+            any(c["path"] != "mkdocs.yml" for c in commit["changes"]) for commit in found.commits
+        )
+        self.progress(f"history from git: {pages} new commits changing pages")
+        return found.commits
 
     def _read_page(self, source_path: str) -> str | None:
         file = self.docs / source_path
@@ -492,11 +522,15 @@ class MkDocsImporter:
     def _record_current_text(self, topics: list[Topic]) -> None:
         """Store the imported text as a revision unless the latest one already has it."""
         for topic in topics:
-            latest = topic.current_revision or (
+            newest = (
                 topic.revisions.filter(status=Revision.Status.PUBLISHED)
                 .order_by("-created_at", "-id")
                 .first()
             )
+            latest = topic.current_revision or newest
+            # A re-import's new commits are newer than the text published before it.
+            if newest and latest and newest.created_at > latest.created_at:
+                latest = newest
             tags = getattr(topic, "_import_tags", "")
             if latest and (latest.title, latest.summary, latest.body) == (
                 topic.title,
