@@ -24,7 +24,7 @@ static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 demo: migrate
-	$(PY) manage.py load_demo --admin
+	$(PY) manage.py load_demo --accounts
 
 test: install static ## the whole suite (SQLite, or DATABASE_URL's database)
 	$(PY) -m pytest $(PYTEST_ARGS)

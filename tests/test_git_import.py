@@ -239,6 +239,14 @@ def test_an_address_git_can_clone_is_cloned_and_imported(replayed):
     assert messages_of(GPUS) == GPU_MESSAGES
 
 
+def test_a_bare_repository_on_disk_is_cloned_and_imported(replayed, tmp_path):
+    bare = tmp_path / "site.git"
+    git(tmp_path, "clone", "-q", "--bare", str(replayed), str(bare))
+    out = import_repo(bare)
+    assert f"Cloning {bare}" in out
+    assert messages_of(GPUS) == GPU_MESSAGES
+
+
 def test_an_address_git_cannot_clone_is_a_clear_error(tmp_path):
     address = (tmp_path / "nowhere.git").as_uri()
     with pytest.raises(CommandError, match="git clone") as failed:
