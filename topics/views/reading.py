@@ -7,9 +7,12 @@ from django.db.models import Count, Q
 from django.db.utils import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from topics.intro_lists import follow_live_order, live_sections
 from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
 from topics.page_cache import cached_for_readers
@@ -19,9 +22,30 @@ from topics.search import MAX_QUERY_LENGTH, search_topics
 @require_safe
 @cached_for_readers
 def home(request: HttpRequest) -> HttpResponse:
+    """The introduction, then Contents: every section it does not already list (one order)."""
     nav = published_nav()
     intro = Topic.objects.published().filter(is_home=True).first()
-    return render(request, "topics/home.html", {"nav": nav, "intro": intro})
+    intro_html, listed = ("", set())
+    if intro:
+        sections = live_sections(nav, lambda slug: reverse("round_results", args=[slug]))
+        intro_html, listed = follow_live_order(intro.body_html, sections)
+    overview = [
+        entry
+        for entry in nav
+        if (entry.section.pk not in listed if entry.section else not entry.nodes[0].topic.is_home)
+    ]
+    return render(
+        request,
+        "topics/home.html",
+        {
+            "nav": nav,
+            "intro": intro,
+            # The stored, sanitised HTML, its lists reordered (topics.intro_lists escapes titles).
+            "intro_html": mark_safe(intro_html),  # noqa: S308
+            "overview": overview,
+            "overview_key": "-".join(str(pk) for pk in sorted(listed)),
+        },
+    )
 
 
 @require_safe
