@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                     "url",
                     models.URLField(
                         blank=True,
-                        help_text="This site's address, used in emails (blank: KB_SITE_URL).",
+                        help_text="Address for feed and sitemap links (blank: as requested).",
                         verbose_name="site address",
                     ),
                 ),

@@ -29,9 +29,9 @@ class ContentChange(models.Model):
 class SiteIdentity(models.Model):
     """The site's name, description, attribution and licence: one row, edited in the admin.
 
-    An import fills it from `mkdocs.yml` and the project's licence file; any
-    field left blank falls back to the settings (`KB_SITE_NAME`,
-    `KB_SITE_URL`).
+    An import fills it from `mkdocs.yml` and the project's licence file. A
+    blank name falls back to `KB_SITE_NAME`; a blank address to the address
+    a request came to (emails keep using `KB_SITE_URL`).
 
     Pages read it once per rendering (`SiteIdentity.current()`, one lookup by
     primary key, no cheaper from Redis than from the database); anonymous
@@ -50,7 +50,7 @@ class SiteIdentity(models.Model):
     url = models.URLField(
         "site address",
         blank=True,
-        help_text="This site's address, used in emails (blank: KB_SITE_URL).",
+        help_text="Address for feed and sitemap links (blank: as requested).",
     )
     copyright = models.TextField(
         blank=True,
