@@ -21,6 +21,8 @@ CORPUS = Path(
     os.environ.get("KB_CORPUS") or BASE_DIR.parent / "shared" / "corpora" / "pypackaging-native"
 )
 CORPUS_HISTORY = CORPUS / "history.json"
+# A second real MkDocs Material site (Starlette's documentation), beside the first.
+STARLETTE_CORPUS = Path(os.environ.get("KB_STARLETTE_CORPUS") or CORPUS.parent / "starlette")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -93,6 +95,20 @@ def corpus(django_db_setup, django_db_blocker, media_root):
         wipe_content()
         report = MkDocsImporter(CORPUS).run(history=CORPUS_HISTORY)
         yield report
+        wipe_content()
+
+
+@pytest.fixture(scope="class")
+def starlette_corpus(django_db_setup, django_db_blocker, media_root):
+    """Starlette's documentation (no history file), imported once for a test class."""
+    from tests.factories import wipe_content
+    from topics.importers.mkdocs import MkDocsImporter
+
+    if not STARLETTE_CORPUS.is_dir():
+        pytest.fail(f"Starlette corpus not found at {STARLETTE_CORPUS}")
+    with django_db_blocker.unblock():
+        wipe_content()
+        yield MkDocsImporter(STARLETTE_CORPUS).run()
         wipe_content()
 
 

@@ -30,6 +30,7 @@ from django.utils.text import slugify
 
 from topics.importers.git_history import GitError, read_history
 from topics.importers.site_identity import identity_from_mkdocs
+from topics.links import MkDocsLinks, line_of, relative_links, split_relative
 from topics.markdown import MarkdownError, render
 from topics.models import (
     IMPORTED_MEDIA_DIR,
@@ -458,6 +459,36 @@ class MkDocsImporter:
             .count()
         )
         self.progress(f"references: {self.report.references}")
+        self._check_links(topics)
+
+    def _check_links(self, topics: list[Topic]) -> None:
+        """Report relative links that reach no page or file, as on the original site: file:line."""
+        files = [p for p in self.docs.rglob("*") if p.is_file()]
+        docs_files = {file.relative_to(self.docs).as_posix() for file in files}
+        pages = {path: "" for path in docs_files if path.endswith(".md")}
+        images = Image.objects.exclude(source_path=None)
+        imported = set(images.values_list("source_path", flat=True))
+        for topic in topics:
+            resolver = MkDocsLinks.for_page(topic.source_path, pages=pages, files=docs_files)
+            try:
+                html = render(topic.body).html
+                source = (self.docs / topic.source_path).read_text(encoding="utf-8")
+            except (MarkdownError, OSError, UnicodeDecodeError):
+                continue  # already reported
+            for url in dict.fromkeys(relative_links(html)):
+                path = split_relative(url)[0]
+                target = resolver.locate(path)
+                where = f"{self.docs / topic.source_path}:{line_of(source, url)}"
+                if target is not None and target.kind == "missing":
+                    self.report.problems.append(
+                        f"{where}: link {url!r} is broken: no page or file at "
+                        f"/{target.path} on the original site either"
+                    )
+                elif target is not None and target.kind == "file" and target.path not in imported:
+                    self.report.problems.append(
+                        f"{where}: link {url!r} leads to docs/{target.path}, which is not "
+                        "imported (only images are)"
+                    )
 
     def _import_history(self, commits: list[dict[str, Any]], topics: list[Topic]) -> None:
         prefix = self.docs.name + "/"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from datetime import timedelta
 
 from django.conf import settings
@@ -245,8 +244,9 @@ class Topic(models.Model):
         if links is None:
             # One query, and only when the body can link to another page.
             links = source_path_urls() if ".md" in self.body else {}
-        return MkDocsLinks(
-            base=posixpath.dirname(self.source_path or ""),
+        # The page's own path: links MkDocs leaves alone resolve from its URL, as in a browser.
+        return MkDocsLinks.for_page(
+            self.source_path or None,
             pages=links,
             media_prefix=f"{settings.MEDIA_URL}{IMPORTED_MEDIA_DIR}/",
         )

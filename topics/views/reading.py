@@ -153,21 +153,38 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def legacy_page(request: HttpRequest, path: str) -> HttpResponse:
-    """Answer an imported site's original URLs with a permanent redirect."""
-    stem = path.strip("/")
-    for suffix in (".md", ".html"):
-        stem = stem.removesuffix(suffix)
+    """Answer an imported site's original URLs with a permanent redirect.
+
+    A page answers at its directory URL (``/a/b/``) and at the forms a static
+    host also serves or a link may use: ``/a/b``, ``/a/b/index.html``,
+    ``/a/b.html``, ``/a/b.md``. The site's own ``index.md`` is the home page.
+    """
+    stem = legacy_stem(path)
     candidates = [f"{stem}.md", f"{stem}/index.md"] if stem else ["index.md"]
     topic = Topic.objects.published().filter(source_path__in=candidates).first()
     if topic:
-        return redirect(topic.get_absolute_url(), permanent=True)
+        return redirect("home" if topic.is_home else topic.get_absolute_url(), permanent=True)
+    if not stem:
+        return redirect("home", permanent=True)
     section = Section.objects.filter(slug=stem).first()
     if section:
         return redirect(section, permanent=True)
-    image = Image.objects.filter(source_path=stem).only("file").first()
+    image = Image.objects.filter(source_path=path.strip("/")).only("file").first()
     if image:
         return redirect(image.file.url, permanent=True)
     raise Http404("No page here.")
+
+
+def legacy_stem(path: str) -> str:
+    """An original URL's page path: "a/b/", "a/b/index.html", "a/b.html", "a/b.md" -> "a/b"."""
+    stem = path.strip("/")
+    name = stem.rpartition("/")[2]
+    if name in {"index.html", "index.htm", "index.md"}:
+        return stem.rpartition("/")[0]
+    for suffix in (".md", ".html", ".htm"):
+        if name.endswith(suffix):
+            return stem.removesuffix(suffix)
+    return stem
 
 
 @never_cache
