@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -97,10 +97,11 @@ class RenderTooSlow(MarkdownError):
 
 @dataclass(frozen=True)
 class Link:
-    """An external link found in a body: where it points and what it says."""
+    """An external link in a body: where it points, what it says, the sentence it is in."""
 
     url: str
     text: str
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,26 @@ class Rendered:
 LinkResolver = Callable[[str], str | None]
 
 
+# Blocks whose text is a link's context (the sentence around it).
+_CONTEXT_BLOCKS = {
+    "p", "li", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "caption",
+    "figcaption", "summary", "blockquote",
+}  # fmt: skip
+# Blocks inside those whose text is not part of the link's sentence.
+_NESTED_BLOCKS = {"pre", "ul", "ol", "dl", "table", "div"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+CONTEXT_MAX = 1000
+# Marks the link's place in its block's text (a body never holds a NUL: check_renderable).
+_LINK_MARK = "\x00"
+
+
 class _LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
-    """Rewrite relative links through the resolver and collect external links."""
+    """Rewrite relative links through the resolver and collect external links.
+
+    It runs after inline parsing, when inline code and raw HTML are still
+    held in Python-Markdown's stash (placeholders in the text):
+    link texts are read with those put back, as the reader sees them.
+    """
 
     def __init__(self, md: markdown.Markdown, resolver: LinkResolver | None) -> None:
         super().__init__(md)
@@ -127,6 +146,7 @@ class _LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
         self.links: list[Link] = []
 
     def run(self, root: Element) -> None:
+        parents = {child: parent for parent in root.iter() for child in parent}
         for element in root.iter():
             attribute = {"a": "href", "img": "src"}.get(element.tag)
             url = element.get(attribute) if attribute else None
@@ -134,12 +154,66 @@ class _LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
                 continue
             if url.startswith(("http://", "https://")):
                 if element.tag == "a":
-                    text = "".join(element.itertext()).strip()
-                    self.links.append(Link(url=url, text=text))
+                    text = self._text(element)
+                    context = self._context(element, parents)
+                    self.links.append(Link(url=url, text=text, context=context))
             elif self.resolver and not url.startswith(("#", "/", "mailto:")):
                 resolved = self.resolver(url)
                 if resolved:
                     element.set(attribute, resolved)
+
+    def _text(self, element: Element, keep: Element | None = None) -> str:
+        """An element's text as shown: stashed code and HTML put back, no markup, one line.
+
+        With `keep`, nested code blocks, lists and tables that do not hold `keep` are left out.
+        """
+        raw = "".join(_itertext(element, keep)) if keep is not None else "".join(element.itertext())
+        pieces = markdown.util.HTML_PLACEHOLDER_RE.split(raw)
+        # split() alternates text and stash indexes: text, index, text, ...
+        for position in range(1, len(pieces), 2):
+            pieces[position] = self._unstash(int(pieces[position]))
+        text = "".join(pieces).replace(markdown.util.AMP_SUBSTITUTE, "&")
+        text = text.replace(markdown.util.STX, "").replace(markdown.util.ETX, "")
+        return re.sub(r"\s+", " ", text).strip()
+
+    def _unstash(self, index: int) -> str:
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        if index >= len(blocks):
+            return ""
+        block = blocks[index]
+        if not isinstance(block, str):
+            block = markdown.serializers.to_html_string(block)
+        return html_to_text(block)
+
+    def _context(self, element: Element, parents: dict[Element, Element]) -> str:
+        """The sentence holding the link in its paragraph, list item or table row."""
+        block = parents.get(element)
+        while block is not None and block.tag not in _CONTEXT_BLOCKS:
+            block = parents.get(block)
+        if block is None:
+            return ""
+        row = parents.get(block) if block.tag in {"td", "th"} else None
+        if row is not None:
+            # A glossary-like table: the row says what "see here" is about.
+            whole = " — ".join(self._text(cell, keep=element) for cell in row)
+        else:
+            whole = self._text(block, keep=element)
+        sentence = next((s for s in _SENTENCE_END.split(whole) if _LINK_MARK in s), whole)
+        at = max(sentence.find(_LINK_MARK) - CONTEXT_MAX // 2, 0)
+        return sentence.replace(_LINK_MARK, "")[at : at + CONTEXT_MAX].strip()
+
+
+def _itertext(element: Element, keep: Element) -> Iterator[str]:
+    """Like itertext(), skipping nested blocks (code, lists, tables) that do not hold `keep`."""
+    if element.text:
+        yield element.text
+    for child in element:
+        if child is keep:
+            yield _LINK_MARK
+        if child.tag not in _NESTED_BLOCKS or any(e is keep for e in child.iter()):
+            yield from _itertext(child, keep)
+        if child.tail:
+            yield child.tail
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:

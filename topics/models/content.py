@@ -286,9 +286,12 @@ class Reference(models.Model):
         ISSUE = "issue", _("Issue or pull request")
         FORUM = "forum", _("Forum thread")
         BLOG = "blog", _("Blog post")
-        TALK = "talk", _("Talk")
+        TALK = "talk", _("Talk or podcast")
         DOCS = "docs", _("Documentation")
         PAPER = "paper", _("Paper")
+        BOOK = "book", _("Book")
+        ARTICLE = "article", _("Article")
+        PROJECT = "project", _("Project or package")
         OTHER = "other", _("Other")
 
     url = models.URLField(max_length=1000, unique=True)
@@ -316,6 +319,9 @@ class Citation(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="citations")
     reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citations")
     text = models.CharField(max_length=500, blank=True)
+    context = models.TextField(
+        blank=True, help_text=_("The sentence of the body the link is in (for a link like 'here').")
+    )
     from_body = models.BooleanField(
         default=True,
         help_text=_("Linked from the body (kept in step with it), or added by an editor."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import TextField, Value
@@ -9,7 +11,15 @@ from django.db.models import TextField, Value
 from topics.markdown import Rendered
 from topics.models import Citation, Reference, Topic
 from topics.page_cache import bump_version
-from topics.reference_kinds import classify_url, normalise_url
+from topics.reference_kinds import (
+    classify_url,
+    clean_link_text,
+    is_generic_text,
+    normalise_url,
+    reference_key,
+    reference_title,
+    url_variants,
+)
 
 REFERENCE_TITLE_MAX = 500
 
@@ -32,32 +42,94 @@ def save_topic(*, topic: Topic, links: dict[str, str] | None = None) -> Topic:
     return topic
 
 
+@dataclass
+class _Cited:
+    """One reference a body links to, from the first link to it and the best text of all."""
+
+    url: str
+    text: str
+    context: str
+    title: str = ""
+
+
 def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
-    """Make the topic's citations exactly the external links in its rendered body."""
-    wanted: dict[str, str] = {}
+    """Make the topic's citations exactly the external links in its rendered body.
+
+    URLs that differ only by fragment, ``www.`` or a trailing slash are one
+    reference. A reference's title is the first link text that names it,
+    else one made from its URL; the citation keeps the text and sentence.
+    References imported before these rules had placeholder or generic
+    titles, or no kind: those are repaired here, nothing a maintainer set.
+    """
+    wanted: dict[str, _Cited] = {}
     for link in rendered.links:
         url = normalise_url(link.url)
-        if url and len(url) <= 1000:
-            wanted.setdefault(url, link.text[:REFERENCE_TITLE_MAX])
-    existing = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
-    new = [
-        Reference(url=url, title=text or url[:REFERENCE_TITLE_MAX], kind=classify_url(url))
-        for url, text in wanted.items()
-        if url not in existing
-    ]
-    # ignore_conflicts: a concurrent import may have added the same URL.
-    Reference.objects.bulk_create(new, ignore_conflicts=True)
-    references = {r.url: r for r in Reference.objects.filter(url__in=wanted)}
-    # Citations an editor added from a suggestion are not the body's to remove.
-    Citation.objects.filter(topic=topic, from_body=True).exclude(reference__url__in=wanted).delete()
-    bump_version()  # bulk writes send no signals
-    Citation.objects.bulk_create(
+        if not url or len(url) > 1000:
+            continue
+        text = clean_link_text(link.text)[:REFERENCE_TITLE_MAX]
+        cited = wanted.setdefault(
+            reference_key(url), _Cited(url=url, text=text, context=link.context)
+        )
+        if not cited.title and text and not is_generic_text(text, url):
+            cited.title = text
+    for cited in wanted.values():
+        cited.title = (cited.title or reference_title(cited.text, cited.url))[
+            :REFERENCE_TITLE_MAX
+        ] or cited.url[:REFERENCE_TITLE_MAX]
+    references = _references_for(wanted)
+    Reference.objects.bulk_create(
         [
-            Citation(topic=topic, reference=references[url], text=text)
-            for url, text in wanted.items()
+            Reference(url=cited.url, title=cited.title, kind=classify_url(cited.url))
+            for key, cited in wanted.items()
+            if key not in references
         ],
+        # A concurrent import may have added the same URL.
         ignore_conflicts=True,
     )
+    references = _references_for(wanted)
+    _repair_references(references.values(), wanted)
+    # Citations an editor added from a suggestion are not the body's to remove.
+    ids = {reference.pk for reference in references.values()}
+    Citation.objects.filter(topic=topic, from_body=True).exclude(reference_id__in=ids).delete()
+    existing = {c.reference_id: c for c in Citation.objects.filter(topic=topic)}
+    new, changed = [], []
+    for key, cited in wanted.items():
+        reference = references[key]
+        citation = existing.get(reference.pk)
+        fresh = (cited.text, cited.context)
+        if citation is None:
+            new.append(Citation(topic=topic, reference=reference, text=fresh[0], context=fresh[1]))
+        elif citation.from_body and (citation.text, citation.context) != fresh:
+            citation.text, citation.context = fresh
+            changed.append(citation)
+    Citation.objects.bulk_create(new, ignore_conflicts=True)
+    Citation.objects.bulk_update(changed, ["text", "context"])
+    bump_version()  # bulk writes send no signals
+
+
+def _references_for(wanted: dict[str, _Cited]) -> dict[str, Reference]:
+    """The stored reference for each key of `wanted` (the oldest, if older imports kept two)."""
+    forms = {form for cited in wanted.values() for form in url_variants(cited.url)}
+    found: dict[str, Reference] = {}
+    for reference in Reference.objects.filter(url__in=forms).order_by("pk"):
+        found.setdefault(reference_key(reference.url), reference)
+    return found
+
+
+def _repair_references(references, wanted: dict[str, _Cited]) -> None:
+    """Titles with Python-Markdown's placeholders or generic texts, and kinds never guessed."""
+    changed = []
+    for reference in references:
+        cited = wanted[reference_key(reference.url)]
+        title, kind = reference.title, reference.kind
+        if "\x02" in title or "\x03" in title or is_generic_text(title, reference.url):
+            title = cited.title
+        if kind == Reference.Kind.OTHER:
+            kind = classify_url(reference.url)
+        if (title, kind) != (reference.title, reference.kind):
+            reference.title, reference.kind = title, kind
+            changed.append(reference)
+    Reference.objects.bulk_update(changed, ["title", "kind"])
 
 
 def index_topic(*, topic: Topic) -> None:
