@@ -80,7 +80,7 @@ class MkDocsLinks:
     topic's URL. `page` is the docs/ path of the page the link is written
     in; without it (a topic written on this site) only links to ``.md``
     files and to stored files are resolved, from the folder `base`.
-    `files` lists the docs/ files copied to `media_prefix`; without it,
+    `files` lists the files of the site (docs/ paths, stored under `media_prefix`); without it,
     any path with a file suffix other than a page's is taken for one.
     """
 
