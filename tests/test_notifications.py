@@ -115,12 +115,12 @@ def test_feedback_decisions_are_recorded_and_its_author_is_told(sent):
     ada, eddie = make_stakeholder(), make_editor()
     feedback = contributions.give_feedback(author=ada, topic=topic, body="Hm.", wants_public=True)
     with sent() as outbox:
-        contributions.review_feedback(feedback=feedback, by=eddie, accept=False, response="Vague.")
+        contributions.review_feedback(feedback=feedback, by=eddie, accept=False, answer="Vague.")
     assert [message.to for message in outbox] == [[ada.email]]
-    assert "dismissed" in outbox[0].subject and "Vague." in outbox[0].body
+    assert "declined" in outbox[0].subject and "Vague." in outbox[0].body
     event = ReviewEvent.objects.get(feedback=feedback)
-    assert (event.action, event.actor, event.comment) == ("dismissed", eddie, "Vague.")
-    assert Feedback.objects.get(pk=feedback.pk).status == "dismissed"
+    assert (event.action, event.actor, event.comment) == ("declined", eddie, "Vague.")
+    assert Feedback.objects.get(pk=feedback.pk).status == "declined"
 
 
 def test_reference_decisions_are_recorded_and_the_author_is_told(sent):

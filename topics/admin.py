@@ -23,6 +23,7 @@ from topics.models import (
     Citation,
     Feedback,
     Image,
+    Input,
     Profile,
     Reference,
     ReferenceSuggestion,
@@ -267,7 +268,7 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.action(description="Accept the selected feedback")
     def accept_selected(self, request, queryset):
-        for item in queryset.filter(status=Feedback.Status.NEW):
+        for item in queryset.filter(status=Input.Status.PENDING):
             contributions.review_feedback(feedback=item, by=request.user, accept=True)
             self.log_change(request, item, "Accepted")
 
@@ -282,7 +283,7 @@ class ReferenceSuggestionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Accept: the topics cite these references")
     def accept_selected(self, request, queryset):
-        for item in queryset.filter(status=ReferenceSuggestion.Status.PENDING):
+        for item in queryset.filter(status=Input.Status.PENDING):
             contributions.review_reference_suggestion(suggestion=item, by=request.user, accept=True)
             self.log_change(request, item, "Accepted")
 

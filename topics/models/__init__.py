@@ -17,7 +17,7 @@ from topics.models.content import (
 from topics.models.notifications import EmailPreference, Notification
 from topics.models.site import ContentChange, SiteIdentity
 from topics.models.voting import Ballot, Round, RoundEligibility, VoterSecret
-from topics.models.workflow import Feedback, ReferenceSuggestion, ReviewEvent, TopicFollow
+from topics.models.workflow import Feedback, Input, ReferenceSuggestion, ReviewEvent, TopicFollow
 
 __all__ = [
     "Ballot",
@@ -27,6 +27,7 @@ __all__ = [
     "RoundEligibility",
     "VoterSecret",
     "Feedback",
+    "Input",
     "Profile",
     "ReferenceSuggestion",
     "ReviewEvent",

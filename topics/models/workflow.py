@@ -23,7 +23,7 @@ class ReviewEvent(models.Model):
         RESTORED = "restored", _("Restored")
         EDITED = "edited", _("Edited directly")
         ACCEPTED = "accepted", _("Accepted")
-        DISMISSED = "dismissed", _("Dismissed")
+        DECLINED = "declined", _("Declined")
 
     revision = models.ForeignKey(
         Revision, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
@@ -61,13 +61,36 @@ class ReviewEvent(models.Model):
         return f"{self.get_action_display()} #{subject}"
 
 
-class Feedback(models.Model):
-    """A comment on a topic to the editors; public once accepted, if its author wants."""
+class Input(models.Model):
+    """What feedback and a suggested reference share: one status vocabulary, one answer."""
 
     class Status(models.TextChoices):
-        NEW = "new", _("Awaiting an editor")
+        PENDING = "pending", _("Awaiting an editor")
         ACCEPTED = "accepted", _("Accepted")
-        DISMISSED = "dismissed", _("Dismissed")
+        DECLINED = "declined", _("Declined")
+
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING, db_index=True)
+    answer = models.TextField(
+        blank=True, help_text=_("The editor's answer; a reason when declined.")
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Input.Status.PENDING
+
+
+class Feedback(Input):
+    """A comment on a topic to the editors; public once accepted, if its author wants."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="feedback")
     author = models.ForeignKey(
@@ -78,17 +101,8 @@ class Feedback(models.Model):
     wants_public = models.BooleanField(
         default=False, help_text=_("Show it under the topic once an editor accepts it.")
     )
-    status = models.CharField(max_length=20, choices=Status, default=Status.NEW, db_index=True)
-    response = models.TextField(blank=True, help_text=_("The editor's answer or reason."))
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Input.Meta):
         verbose_name_plural = _("feedback")
 
     def __str__(self) -> str:
@@ -96,16 +110,11 @@ class Feedback(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.wants_public and self.status == Feedback.Status.ACCEPTED
+        return self.wants_public and self.status == Input.Status.ACCEPTED
 
 
-class ReferenceSuggestion(models.Model):
+class ReferenceSuggestion(Input):
     """A stakeholder's proposal that a topic should cite a source."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Awaiting an editor")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="reference_suggestions")
     author = models.ForeignKey(
@@ -115,18 +124,10 @@ class ReferenceSuggestion(models.Model):
     title = models.CharField(max_length=500)
     kind = models.CharField(max_length=20, choices=Reference.Kind, default=Reference.Kind.OTHER)
     note = models.TextField(blank=True, help_text=_("Why the topic should cite it."))
-    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING, db_index=True)
-    reason = models.TextField(blank=True)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.SET_NULL)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Input.Meta):
+        pass
 
     def __str__(self) -> str:
         return self.title

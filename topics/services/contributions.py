@@ -10,6 +10,7 @@ from topics.markdown import render
 from topics.models import (
     Citation,
     Feedback,
+    Input,
     Profile,
     Reference,
     ReferenceSuggestion,
@@ -37,20 +38,20 @@ def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Fee
 
 
 @transaction.atomic
-def review_feedback(*, feedback: Feedback, by, accept: bool, response: str = "") -> Feedback:
+def review_feedback(*, feedback: Feedback, by, accept: bool, answer: str = "") -> Feedback:
     """Accept (and publish, if its author asked) or dismiss a piece of feedback."""
     check_allowed(by, permissions.REVIEW, "review feedback")
     feedback = Feedback.objects.select_for_update().get(pk=feedback.pk)
-    if feedback.status != Feedback.Status.NEW:
+    if not feedback.is_pending:
         raise InvalidTransition("This feedback was already reviewed.")
-    if not accept and not response.strip():
+    if not accept and not answer.strip():
         raise WorkflowError("Say why the feedback is dismissed: its author sees it.")
-    feedback.status = Feedback.Status.ACCEPTED if accept else Feedback.Status.DISMISSED
-    feedback.response, feedback.reviewed_by, feedback.reviewed_at = response, by, timezone.now()
+    feedback.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
+    feedback.answer, feedback.reviewed_by, feedback.reviewed_at = answer, by, timezone.now()
     feedback.save()
     event = ReviewEvent.objects.create(
-        feedback=feedback, actor=by, comment=response,
-        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DISMISSED,
+        feedback=feedback, actor=by, comment=answer,
+        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
     )  # fmt: skip
     notifications.notify_input_decision(item=feedback, event=event)
     return feedback
@@ -70,14 +71,14 @@ def suggest_reference(
 
 @transaction.atomic
 def review_reference_suggestion(
-    *, suggestion: ReferenceSuggestion, by, accept: bool, reason: str = ""
+    *, suggestion: ReferenceSuggestion, by, accept: bool, answer: str = ""
 ) -> ReferenceSuggestion:
     """Accept a suggested reference (the topic then cites it) or reject it with a reason."""
     check_allowed(by, permissions.REVIEW, "review suggested references")
     suggestion = ReferenceSuggestion.objects.select_for_update().get(pk=suggestion.pk)
-    if suggestion.status != ReferenceSuggestion.Status.PENDING:
+    if not suggestion.is_pending:
         raise InvalidTransition("This suggestion was already reviewed.")
-    if not accept and not reason.strip():
+    if not accept and not answer.strip():
         raise WorkflowError("Give a reason: the author sees it.")
     if accept:
         reference, _ = Reference.objects.get_or_create(
@@ -88,14 +89,12 @@ def review_reference_suggestion(
             defaults={"text": suggestion.title, "from_body": False},
         )  # fmt: skip
         suggestion.reference = reference
-    suggestion.status = (
-        ReferenceSuggestion.Status.ACCEPTED if accept else ReferenceSuggestion.Status.REJECTED
-    )
-    suggestion.reason, suggestion.reviewed_by, suggestion.reviewed_at = reason, by, timezone.now()
+    suggestion.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
+    suggestion.answer, suggestion.reviewed_by, suggestion.reviewed_at = answer, by, timezone.now()
     suggestion.save()
     event = ReviewEvent.objects.create(
-        reference_suggestion=suggestion, actor=by, comment=reason,
-        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.REJECTED,
+        reference_suggestion=suggestion, actor=by, comment=answer,
+        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
     )  # fmt: skip
     notifications.notify_input_decision(item=suggestion, event=event)
     return suggestion

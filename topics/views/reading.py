@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
-from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
+from topics.models import Feedback, Image, Input, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
 from topics.page_cache import cached_for_readers
 from topics.search import MAX_QUERY_LENGTH, search_topics
@@ -79,7 +79,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
         user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
     )
     public_feedback = Feedback.objects.filter(
-        topic=topic, status=Feedback.Status.ACCEPTED, wants_public=True
+        topic=topic, status=Input.Status.ACCEPTED, wants_public=True
     ).select_related("author__profile")
     return render(
         request,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from topics import permissions
 from topics.diffing import diff_context
 from topics.forms import DecisionForm, MergeForm
-from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic
+from topics.models import Feedback, Input, Profile, ReferenceSuggestion, Revision, Topic
 from topics.services import contributions, workflow
 
 QUEUE_LIMIT = 200
@@ -38,12 +38,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         .order_by("created_at")[:QUEUE_LIMIT]
     )
     feedback = (
-        Feedback.objects.filter(status=Feedback.Status.NEW)
+        Feedback.objects.filter(status=Input.Status.PENDING)
         .select_related("topic", "author__profile")
         .order_by("created_at")[:QUEUE_LIMIT]
     )
     suggestions = (
-        ReferenceSuggestion.objects.filter(status=ReferenceSuggestion.Status.PENDING)
+        ReferenceSuggestion.objects.filter(status=Input.Status.PENDING)
         .select_related("topic", "author__profile")
         .order_by("created_at")[:QUEUE_LIMIT]
     )
@@ -161,10 +161,10 @@ def review_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = get_object_or_404(Feedback, pk=pk)
 
     def decide(*, by, accept, text):
-        contributions.review_feedback(feedback=feedback, by=by, accept=accept, response=text)
+        contributions.review_feedback(feedback=feedback, by=by, accept=accept, answer=text)
 
     return _decide(
-        request, decide, text_field="response", done=("Feedback accepted.", "Feedback dismissed.")
+        request, decide, text_field="answer", done=("Feedback accepted.", "Feedback declined.")
     )
 
 
@@ -175,11 +175,11 @@ def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
 
     def decide(*, by, accept, text):
         contributions.review_reference_suggestion(
-            suggestion=suggestion, by=by, accept=accept, reason=text
+            suggestion=suggestion, by=by, accept=accept, answer=text
         )
 
     return _decide(
-        request, decide, text_field="reason", done=("Reference added.", "Suggestion rejected.")
+        request, decide, text_field="answer", done=("Reference added.", "Suggestion declined.")
     )
 
 
