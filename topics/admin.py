@@ -494,9 +494,12 @@ class BallotAdmin(admin.ModelAdmin):
     fields = ["round", "ranking_text", "receipt"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("round__candidates")
+
     @admin.display(description="ranking")
     def ranking_text(self, ballot: Ballot) -> str:
-        slugs = dict(ballot.round.candidates.values_list("pk", "slug"))
+        slugs = {topic.pk: topic.slug for topic in ballot.round.candidates.all()}
         return " > ".join(
             " = ".join(slugs.get(pk, "?") for pk in group) for group in ballot.ranking
         )
