@@ -170,10 +170,13 @@ def test_remove_demo_keeps_real_content_and_the_references_it_shares(demo, clien
     assert not Reference.objects.filter(url__contains="cibuildwheel").exists()
 
 
-def test_a_demo_account_ballot_in_a_real_open_round_goes_with_the_account(demo):
+def test_a_demo_account_cannot_vote_in_a_real_round_and_removal_keeps_real_ballots(demo):
     real_round = make_round(slug="real-open", slugs=("x", "y"))
     alice = get_user_model().objects.get(username="demo-alice")
-    voting.cast_ballot(round_=real_round, voter=alice, groups=[[real_round.candidates.first().pk]])
+    with pytest.raises(voting.NotEligible, match="demo rounds"):
+        voting.cast_ballot(
+            round_=real_round, voter=alice, groups=[[real_round.candidates.first().pk]]
+        )
     voting.cast_ballot(
         round_=real_round, voter=verified(), groups=[[real_round.candidates.last().pk]]
     )

@@ -378,3 +378,17 @@ def test_a_group_name_that_a_spreadsheet_would_run_is_escaped_in_the_csv(client)
     assert set(
         Ballot.objects.filter(round__slug="recount").values_list("group_name", flat=True)
     ) == {hostile}
+
+
+def test_a_demo_account_votes_only_in_demo_rounds():
+    real = make_round(slug="real", slugs=("abi", "gpus"))
+    demo_voter = verified("demo-dana")
+    Profile.objects.filter(user=demo_voter).update(is_demo=True)
+    with pytest.raises(voting.NotEligible, match="demo rounds"):
+        voting.cast_ballot(round_=real, voter=demo_voter, groups=[[real.candidates.first().pk]])
+    assert not real.ballots.exists()
+    demo = make_round(slug="demo-vote", slugs=("abi", "gpus"))
+    Round.objects.filter(pk=demo.pk).update(is_demo=True)
+    demo.refresh_from_db()
+    voting.cast_ballot(round_=demo, voter=demo_voter, groups=[[demo.candidates.first().pk]])
+    assert demo.ballots.count() == 1

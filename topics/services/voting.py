@@ -162,6 +162,8 @@ def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
     profile = Profile.objects.filter(user=voter).select_related("group").first()
     if profile is None or not profile.is_verified:
         raise NotEligible("Only verified stakeholders can vote; an editor verifies accounts.")
+    if profile.is_demo and not round_.is_demo:
+        raise NotEligible("Demo accounts vote only in demo rounds.")
     cleaned = _validate(round_, groups)
     receipt = new_receipt()
     for attempt in range(2):
