@@ -42,7 +42,7 @@ from topics.models import (
     source_path_urls,
 )
 from topics.page_cache import bump_version
-from topics.services.content import save_topic
+from topics.services.content import free_slug, save_topic
 from topics.tagging import parse_tags, validate_tags
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
@@ -435,9 +435,7 @@ class MkDocsImporter:
         return topics
 
     def _free_slug(self, slug: str) -> str:
-        candidate, number = slug, 2
-        while Topic.objects.filter(slug=candidate).exists():
-            candidate, number = f"{slug}-{number}", number + 1
+        candidate = free_slug(slug)
         if candidate != slug:
             self.report.problems.append(
                 f"slug {slug!r} is taken by another topic; this page is at /topics/{candidate}/"

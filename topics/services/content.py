@@ -24,6 +24,14 @@ from topics.reference_kinds import (
 REFERENCE_TITLE_MAX = 500
 
 
+def free_slug(slug: str) -> str:
+    """`slug` if no topic has it, else the first free `slug-2`, `slug-3`, …"""
+    candidate, number = slug, 2
+    while Topic.objects.filter(slug=candidate).exists():
+        candidate, number = f"{slug}-{number}", number + 1
+    return candidate
+
+
 def apply_rendering(topic: Topic, rendered: Rendered) -> None:
     """Copy a rendering onto the topic's stored HTML fields (not saved)."""
     topic.body_html = rendered.html

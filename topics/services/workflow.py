@@ -20,7 +20,7 @@ from topics.markdown import MarkdownError
 from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
 from topics.page_cache import bump_version
-from topics.services.content import save_topic
+from topics.services.content import free_slug, save_topic
 from topics.services.notifications import (
     notify_author,
     notify_editors_of_revision,
@@ -76,12 +76,8 @@ def _event(revision: Revision, by, action: str, comment: str = "") -> ReviewEven
     return ReviewEvent.objects.create(revision=revision, actor=by, action=action, comment=comment)
 
 
-def _free_slug(title: str) -> str:
-    base = slugify(title)[:90] or "topic"
-    slug, number = base, 2
-    while Topic.objects.filter(slug=slug).exists():
-        slug, number = f"{base}-{number}", number + 1
-    return slug
+def _slug_for_title(title: str) -> str:
+    return free_slug(slugify(title)[:90] or "topic")
 
 
 @transaction.atomic
@@ -89,7 +85,7 @@ def propose_topic(*, author, section: Section | None, text: Text, message: str) 
     """Create a draft topic and its first revision, waiting for review."""
     topic = Topic(
         title=text.title,
-        slug=_free_slug(text.title),
+        slug=_slug_for_title(text.title),
         section=section,
         summary=text.summary,
         body=text.body,
