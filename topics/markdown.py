@@ -82,7 +82,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 # The identifiers the renderer itself produces: heading slugs, footnotes
 # (fn:1, fnref:1, fnref2:1), tabs (__tabbed_1_2); anything else is dropped.
-_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.\-]{0,120}$")
+# (A heading such as "0.47.3 (August 24, 2025)" gets an id that starts with a digit.)
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:.\-]{0,120}$")
 _TAB_NAME_PATTERN = re.compile(r"^__tabbed_\d{1,6}$")
 _CLASS_PATTERN = re.compile(r"^[A-Za-z0-9_\- ]{0,200}$")
 
