@@ -97,9 +97,13 @@ def production_server(folder: Path):
             sys.exit(f"manage.py {command[0]} failed:\n{done.stderr}")
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(
-        ["sh", "scripts/start.sh"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["sh", "scripts/start.sh"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -31,9 +31,18 @@ def main() -> None:
             subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
             started = time.perf_counter()
             subprocess.run(
-                [*manage, "import_mkdocs", str(CORPUS), "--history", str(CORPUS / "history.json"), "-v0"],
-                env=env, check=True, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+                [
+                    *manage,
+                    "import_mkdocs",
+                    str(CORPUS),
+                    "--history",
+                    str(CORPUS / "history.json"),
+                    "-v0",
+                ],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             elapsed = time.perf_counter() - started
             timings.append(elapsed)
             print(f"import run {run}: {elapsed:.2f} s (including interpreter start-up)")

@@ -94,9 +94,11 @@ def make_stakeholder(username: str = "ada", *, verified: bool = False):
     user = make_user(username=username)
     user.groups.add(Group.objects.get(name="Stakeholders"))
     Profile.objects.create(
-        user=user, display_name=username.title(), affiliation="Example project",
+        user=user,
+        display_name=username.title(),
+        affiliation="Example project",
         group=StakeholderGroup.objects.first(),
-    )  # fmt: skip
+    )
     return user
 
 
@@ -136,8 +138,12 @@ def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:
         "closed": (now - timedelta(days=2), now - timedelta(days=1)),
         "upcoming": (now + timedelta(days=1), now + timedelta(days=2)),
     }[state]
-    values = {"title": "Priorities 2026", "slug": "priorities-2026",
-              "opens_at": times[0], "closes_at": times[1]}  # fmt: skip
+    values = {
+        "title": "Priorities 2026",
+        "slug": "priorities-2026",
+        "opens_at": times[0],
+        "closes_at": times[1],
+    }
     values.update(overrides)
     round_ = Round(**values)
     round_.save() if state != "closed" else Round.objects.bulk_create([round_])

@@ -105,9 +105,13 @@ def test_sign_in_attempts_counted_by_another_process_count_here_too(client, sett
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kb.settings", "KB_SIGN_IN_RATE": "5/h"}
     other = subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     assert other.returncode == 0, other.stderr
     assert other.stdout.strip() == "[None, None, None, None, None]"
     assert sign_in(client, address="10.9.8.7").status_code == 429
@@ -150,8 +154,12 @@ def test_production_start_up_check_passes_with_the_warning(tmp_path):
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "topics.W001" in result.stderr
 
@@ -177,9 +185,12 @@ def test_a_write_over_its_limit_answers_429_with_a_message_not_a_403(client):
 def test_the_editor_preview_over_its_limit_answers_a_short_message_for_the_preview_pane():
     client = signed_in(make_stakeholder())
     refused = refused_after(
-        client, "/markdownx/markdownify/", 120, {"content": "x"},
+        client,
+        "/markdownx/markdownify/",
+        120,
+        {"content": "x"},
         HTTP_X_REQUESTED_WITH="XMLHttpRequest",
-    )  # fmt: skip
+    )
     assert refused.status_code == 429
     answer = refused.content.decode()
     assert "<html" not in answer and "too many requests" in answer
@@ -422,10 +433,14 @@ def test_a_superuser_still_grants_superuser_status_and_permissions(staff):
 
 def signup(client: Client, **overrides):
     data = {
-        "username": "newcomer", "email": f"{uuid.uuid4().hex[:8]}@example.com",
-        "display_name": "New Comer", "affiliation": "", "group": "",
-        "password1": "a-very-long-password-1", "password2": "a-very-long-password-1",
-    }  # fmt: skip
+        "username": "newcomer",
+        "email": f"{uuid.uuid4().hex[:8]}@example.com",
+        "display_name": "New Comer",
+        "affiliation": "",
+        "group": "",
+        "password1": "a-very-long-password-1",
+        "password2": "a-very-long-password-1",
+    }
     data.update(overrides)
     return client.post("/accounts/signup/", data)
 
@@ -501,13 +516,19 @@ def test_staff_carry_a_role_badge_wherever_their_names_show():
     eddie = make_editor()
     ada = make_stakeholder()
     revision = workflow.suggest_edit(
-        topic=topic, author=eddie, text=workflow.Text(title=topic.title, summary="", body="New."),
-        message="Edit", base=topic.current_revision,
-    )  # fmt: skip
+        topic=topic,
+        author=eddie,
+        text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit",
+        base=topic.current_revision,
+    )
     workflow.suggest_edit(
-        topic=topic, author=ada, text=workflow.Text(title=topic.title, summary="", body="Other."),
-        message="Mine", base=topic.current_revision,
-    )  # fmt: skip
+        topic=topic,
+        author=ada,
+        text=workflow.Text(title=topic.title, summary="", body="Other."),
+        message="Mine",
+        base=topic.current_revision,
+    )
     Feedback.objects.create(topic=topic, author=eddie, body="Fine.")
     ReferenceSuggestion.objects.create(
         topic=topic, author=eddie, url="https://example.org/x", title="X"
@@ -531,9 +552,12 @@ def test_a_superusers_badge_says_maintainer(staff):
     topic = published_topic(slug="boss-edit")
     Profile.objects.create(user=staff, display_name="Eddie")
     workflow.suggest_edit(
-        topic=topic, author=staff, text=workflow.Text(title=topic.title, summary="", body="New."),
-        message="Edit", base=topic.current_revision,
-    )  # fmt: skip
+        topic=topic,
+        author=staff,
+        text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit",
+        base=topic.current_revision,
+    )
     page = signed_in(staff).get("/topics/boss-edit/history/").content.decode()
     assert re.search(badge("maintainer"), page)
 
@@ -563,9 +587,12 @@ def test_review_emails_link_to_the_site_address_not_the_host_header(
     topic = published_topic(slug="mailed")
     ada = make_stakeholder()
     revision = workflow.suggest_edit(
-        topic=topic, author=ada, text=workflow.Text(title=topic.title, summary="", body="New."),
-        message="Edit", base=topic.current_revision,
-    )  # fmt: skip
+        topic=topic,
+        author=ada,
+        text=workflow.Text(title=topic.title, summary="", body="New."),
+        message="Edit",
+        base=topic.current_revision,
+    )
     editor = signed_in(make_editor())
     with_host = {"HTTP_HOST": "evil.example:8080"}
     with django_capture_on_commit_callbacks(execute=True):

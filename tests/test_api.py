@@ -12,9 +12,12 @@ pytestmark = pytest.mark.django_db
 def topics():
     section = make_section(slug="key-issues", title="Key issues")
     parent = make_topic(
-        slug="abi", title="ABI", section=section, tags=["abi"],
+        slug="abi",
+        title="ABI",
+        section=section,
+        tags=["abi"],
         body="Read [PEP 3149](https://peps.python.org/pep-3149/).",
-    )  # fmt: skip
+    )
     make_topic(slug="child", title="Child", section=section, parent=parent)
     make_topic(slug="hidden", title="Hidden", status=Topic.Status.DRAFT)
     return parent

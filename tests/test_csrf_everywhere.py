@@ -76,9 +76,12 @@ def site():
     make_topic(slug="draft", status="draft", section=section)
     author = make_stakeholder("sally")
     workflow.suggest_edit(
-        author=author, topic=topic, base=topic.current_revision,
-        text=workflow.Text("ABI", "", "Changed."), message="Clarify",
-    )  # fmt: skip
+        author=author,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text("ABI", "", "Changed."),
+        message="Clarify",
+    )
     make_round(slug="open-round", slugs=("abi", "gpus"))
     make_round(slug="closed-round", slugs=("abi", "gpus"), state="closed")
     return topic

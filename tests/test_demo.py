@@ -257,8 +257,10 @@ def test_import_after_remove_demo_needs_no_force(demo, tmp_path):
 
 def test_a_demo_round_never_orders_an_imported_section(demo, client):
     section = make_section(title="Key issues", slug="key-issues", numbered=True)
-    topics = [make_topic(slug=s, title=f"Issue {s}", section=section, order=n)
-              for n, s in enumerate(("abi", "gpus", "simd"), start=1)]  # fmt: skip
+    topics = [
+        make_topic(slug=s, title=f"Issue {s}", section=section, order=n)
+        for n, s in enumerate(("abi", "gpus", "simd"), start=1)
+    ]
     demo_vote = make_round(state="closed", slug="demo-over-real", slugs=(), is_demo=True)
     demo_vote.candidates.set(topics)
     add_ballots(demo_vote, [[[topics[2].pk], [topics[1].pk], [topics[0].pk]]] * 3)

@@ -131,9 +131,13 @@ def start_server(folder: Path, **overrides: str) -> Server:
     log = folder / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            ["sh", "scripts/start.sh"], cwd=BASE_DIR, env=env,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            ["sh", "scripts/start.sh"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(process, port, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -96,11 +96,16 @@ def test_comparing_two_large_suggestions_shows_the_one_changed_word_and_is_cache
     topic = published_topic()
     first, second = (
         Revision.objects.create(
-            topic=topic, author=author, status=Revision.Status.PENDING, message=f"Try {word}",
-            title=topic.title, summary=topic.summary, body="a " * 20000 + word,
+            topic=topic,
+            author=author,
+            status=Revision.Status.PENDING,
+            message=f"Try {word}",
+            title=topic.title,
+            summary=topic.summary,
+            body="a " * 20000 + word,
         )
         for word in ("x", "y")
-    )  # fmt: skip
+    )
     client = signed_in(author)
     url = f"/topics/{topic.slug}/compare/?a={first.pk}&b={second.pk}"
     response = client.get(url)

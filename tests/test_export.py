@@ -40,7 +40,7 @@ def snapshot():
                 t.is_home,
             )
             for t in topics
-        ),  # fmt: skip
+        ),
         "order": [node.topic.slug for node in flatten(build_nav(list(topics)))],
         "html": {t.slug: t.body_html for t in topics},
         "images": Image.objects.count(),
@@ -69,9 +69,12 @@ def test_exported_corpus_builds_with_mkdocs(tmp_path):
     call_command("export_mkdocs", str(tmp_path / "site"), stdout=StringIO())
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(tmp_path / "html")],
-        cwd=tmp_path / "site", capture_output=True, text=True, timeout=300,
+        cwd=tmp_path / "site",
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     built = (tmp_path / "html" / "key-issues" / "simd_support" / "index.html").read_text()
     assert "Distributing a package containing SIMD code" in built
@@ -107,9 +110,12 @@ def test_export_refuses_a_folder_that_holds_a_project(tmp_path):
 def mkdocs_build(project: Path, site: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
-        cwd=project, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
+    )
 
 
 def uploaded_image(name: str = "chart.png", color=(10, 120, 200)) -> Image:
@@ -191,12 +197,15 @@ def test_reference_style_image_links_are_rewritten_too():
 
 def test_the_site_identity_and_licence_are_exported_and_imported_back(tmp_path):
     SiteIdentity(
-        name="Native notes", description="Packaging native code.",
-        copyright="Copyright &copy; 2024 The authors", repo_url="https://github.com/o/notes",
-        source_url="https://notes.example.org/", licence="MIT",
+        name="Native notes",
+        description="Packaging native code.",
+        copyright="Copyright &copy; 2024 The authors",
+        repo_url="https://github.com/o/notes",
+        source_url="https://notes.example.org/",
+        licence="MIT",
         licence_url="https://github.com/o/notes/blob/main/LICENSE",
         licence_text="MIT License\n\nPermission is hereby granted, free of charge, to any person",
-    ).save()  # fmt: skip
+    ).save()
     make_topic(slug="abi", title="ABI")
     call_command("export_mkdocs", str(tmp_path / "site"), stdout=StringIO())
     config = yaml.safe_load((tmp_path / "site" / "mkdocs.yml").read_text())

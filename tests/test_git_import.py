@@ -51,8 +51,21 @@ def git(repo: Path, *args: str, date: str | None = None) -> str:
 def commit(repo: Path, *, author: str, date: str, message: str) -> str:
     email = f"{author.lower().replace(' ', '.')}@example.invalid"
     git(repo, "add", "-A")
-    git(repo, "-c", f"user.name={author}", "-c", f"user.email={email}",
-        "commit", "-q", "--allow-empty", "-m", message, "--date", date, date=date)  # fmt: skip
+    git(
+        repo,
+        "-c",
+        f"user.name={author}",
+        "-c",
+        f"user.email={email}",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        message,
+        "--date",
+        date,
+        date=date,
+    )
     return git(repo, "rev-parse", "HEAD").strip()
 
 
@@ -88,8 +101,9 @@ def move_gpu_page(repo: Path) -> str:
     git(repo, "mv", f"docs/{GPUS}", f"docs/{MOVED}")
     for file in (repo / "mkdocs.yml", repo / "docs" / "index.md"):
         file.write_text(file.read_text().replace(GPUS, MOVED))
-    return commit(repo, author="Page Mover", date="2025-03-01T10:00:00+01:00",
-                  message="Rename the GPU page")  # fmt: skip
+    return commit(
+        repo, author="Page Mover", date="2025-03-01T10:00:00+01:00", message="Rename the GPU page"
+    )
 
 
 def clone(repo: Path, into: Path) -> Path:
@@ -119,9 +133,15 @@ def revisions_by_page() -> dict[str, list[tuple]]:
         .order_by("topic__source_path", "created_at", "pk")
     ):
         pages.setdefault(revision.topic.source_path, []).append(
-            (revision.author_name, revision.created_at, revision.message, revision.title,
-             revision.summary, revision.body)
-        )  # fmt: skip
+            (
+                revision.author_name,
+                revision.created_at,
+                revision.message,
+                revision.title,
+                revision.summary,
+                revision.body,
+            )
+        )
     return pages
 
 
@@ -136,10 +156,14 @@ def messages_of(source_path: str) -> list[str]:
 def test_the_history_read_from_git_is_the_history_file_it_was_replayed_from(replayed):
     def comparable(commits):
         return [
-            (c["author"], c["date"], c["message"],
-             sorted((ch["path"], ch["status"], ch["content"]) for ch in c["changes"]))
+            (
+                c["author"],
+                c["date"],
+                c["message"],
+                sorted((ch["path"], ch["status"], ch["content"]) for ch in c["changes"]),
+            )
             for c in commits
-        ]  # fmt: skip
+        ]
 
     found = read_history(replayed)
     assert len(found.commits) == len(COMMITS) == 52
@@ -160,12 +184,23 @@ def test_a_page_deleted_and_added_again_starts_a_new_history(tmp_path):
     commit(repo, author="Bo", date="2024-01-03T10:00:00+00:00", message="Write a again")
     changes = [(c["message"], c["changes"]) for c in read_history(repo).commits]
     assert changes == [
-        ("Add a", [{"path": None, "path_then": "docs/a.md", "status": "A",
-                    "content": "# A\n\nfirst life\n"}]),
+        (
+            "Add a",
+            [
+                {
+                    "path": None,
+                    "path_then": "docs/a.md",
+                    "status": "A",
+                    "content": "# A\n\nfirst life\n",
+                }
+            ],
+        ),
         ("Delete a", [{"path": None, "path_then": "docs/a.md", "status": "D", "content": None}]),
-        ("Write a again", [{"path": "docs/a.md", "status": "A",
-                            "content": "# A\n\nsecond life\n"}]),
-    ]  # fmt: skip
+        (
+            "Write a again",
+            [{"path": "docs/a.md", "status": "A", "content": "# A\n\nsecond life\n"}],
+        ),
+    ]
 
 
 # --- Importing ---------------------------------------------------------------------------

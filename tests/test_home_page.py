@@ -15,9 +15,14 @@ from topics.models import Section, Topic
 pytestmark = pytest.mark.django_db
 
 KEY_ISSUES_AS_WRITTEN = [
-    "native-dependencies", "abi", "gpus", "pypi-metadata-handling", "simd-support",
-    "unexpected-fromsource-builds", "cross-compilation",
-]  # fmt: skip
+    "native-dependencies",
+    "abi",
+    "gpus",
+    "pypi-metadata-handling",
+    "simd-support",
+    "unexpected-fromsource-builds",
+    "cross-compilation",
+]
 
 
 def intro(page: str) -> str:
@@ -58,8 +63,15 @@ def test_after_a_vote_the_introduction_lists_key_issues_in_the_voted_order(
     client, pypackaging_native
 ):
     topics = {t.slug: t for t in Topic.objects.filter(section=pypackaging_native, parent=None)}
-    voted = ["simd-support", "abi", "cross-compilation", "gpus", "native-dependencies",
-             "pypi-metadata-handling", "unexpected-fromsource-builds"]  # fmt: skip
+    voted = [
+        "simd-support",
+        "abi",
+        "cross-compilation",
+        "gpus",
+        "native-dependencies",
+        "pypi-metadata-handling",
+        "unexpected-fromsource-builds",
+    ]
     round_ = make_round(slugs=voted, state="closed", slug="priorities")
     add_ballots(round_, [[[topics[slug].pk] for slug in voted]] * 3)
     page = client.get("/").content.decode()

@@ -300,15 +300,23 @@ def test_topic_template_option_sets_the_sections_template(tmp_path):
     (site / "utils").mkdir()
     (site / "utils" / "template.md").write_text("## Current state\n\n## Problems\n")
     call_command(
-        "import_mkdocs", str(site), "--topic-template", "key-issues=utils/template.md",
-        stdout=StringIO(), stderr=StringIO(),
-    )  # fmt: skip
+        "import_mkdocs",
+        str(site),
+        "--topic-template",
+        "key-issues=utils/template.md",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     assert Section.objects.get(slug="key-issues").topic_template.startswith("## Current state")
     with pytest.raises(CommandError, match="no section with the slug 'nope'"):
         call_command(
-            "import_mkdocs", str(site), "--topic-template", "nope=utils/template.md",
-            stdout=StringIO(), stderr=StringIO(),
-        )  # fmt: skip
+            "import_mkdocs",
+            str(site),
+            "--topic-template",
+            "nope=utils/template.md",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
 
 
 def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_silently(tmp_path):
@@ -318,9 +326,12 @@ def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_s
     call_command("import_mkdocs", str(site), stdout=StringIO())
     topic = Topic.objects.get()
     edit = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text("A", "", "written on the site"), message="site edit",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text("A", "", "written on the site"),
+        message="site edit",
+    )
     workflow.publish_revision(revision=edit, by=None)
     call_command("import_mkdocs", str(site), stdout=StringIO())
     topic.refresh_from_db()
@@ -328,5 +339,6 @@ def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_s
     assert topic.current_revision.body.strip() == "from the file"
     assert topic.current_revision.based_on == edit
     assert list(topic.revisions.values_list("body", flat=True))[:2] == [
-        "from the file", "written on the site",
-    ]  # fmt: skip
+        "from the file",
+        "written on the site",
+    ]

@@ -95,9 +95,16 @@ def test_a_good_file_still_imports(tmp_path):
     file.write_bytes(("\ufeff" + HEADER + "zoë,Ümlaut group,abi > gpus\r\n").encode())
     out = StringIO()
     call_command(
-        "import_ballots", str(file), "--round", "survey", "--opened", "2022-11-01",
-        "--closed", "2022-12-01", stdout=out,
-    )  # fmt: skip
+        "import_ballots",
+        str(file),
+        "--round",
+        "survey",
+        "--opened",
+        "2022-11-01",
+        "--closed",
+        "2022-12-01",
+        stdout=out,
+    )
     assert "Imported 1 ballots" in out.getvalue()
     ballot = Ballot.objects.get()
     assert ballot.voter_key == imported_voter_key(ballot.round, "zoë")

@@ -60,7 +60,11 @@ PAGES = {
             "../../other_issues/#lack-of-support-for-symlinks-in-wheels",
             "/topics/other-issues/#lack-of-support-for-symlinks-in-wheels",
         ),
-        ("testclient.md", "../advanced/transports#asgitransport", "/topics/transports/#asgitransport"),  # noqa: E501
+        (
+            "testclient.md",
+            "../advanced/transports#asgitransport",
+            "/topics/transports/#asgitransport",
+        ),  # noqa: E501
         # An index page is served at its folder: its URL and its file agree.
         ("key-issues/native-dependencies/index.md", "blas_openmp/", "/topics/blas-openmp/"),
         ("key-issues/native-dependencies/index.md", "../gpus/#x", "/topics/gpus/#x"),
@@ -73,8 +77,16 @@ PAGES = {
         ("key-issues/gpus.md", "../index.md#intro", "/#intro"),
         ("key-issues/gpus.md", "../../index.html", "/"),
         # Files (images) are stored; their fragment (#only-dark) is kept.
-        ("key-issues/abi.md", "../assets/images/x.png#only-dark", "/media/kb/assets/images/x.png#only-dark"),  # noqa: E501
-        ("key-issues/abi.md", "../assets/images/my%20image.png", "/media/kb/assets/images/my%20image.png"),  # noqa: E501
+        (
+            "key-issues/abi.md",
+            "../assets/images/x.png#only-dark",
+            "/media/kb/assets/images/x.png#only-dark",
+        ),  # noqa: E501
+        (
+            "key-issues/abi.md",
+            "../assets/images/my%20image.png",
+            "/media/kb/assets/images/my%20image.png",
+        ),  # noqa: E501
         # A folder that is no page (a section) and a page that does not exist: their
         # original address here, which redirects to the section or answers 404 as there.
         ("key-issues/gpus.md", "../../key-issues/", "/key-issues/"),
@@ -87,7 +99,7 @@ PAGES = {
         ("key-issues/gpus.md", "mailto:a@example.org", None),
         ("key-issues/gpus.md", "?q=1", None),
     ],
-)  # fmt: skip
+)
 def test_a_relative_link_leads_where_it_leads_on_the_mkdocs_site(page, link, expected):
     resolver = MkDocsLinks.for_page(page, pages=PAGES)
     assert resolver(link) == expected
@@ -325,9 +337,11 @@ def mkdocs_build(corpus: Path, into: Path) -> Path:
     (copy / "mkdocs.yml").write_text(config.replace("strict: true", "strict: false"))
     subprocess.run(  # noqa: S603 - our own interpreter and an installed dev tool
         [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(copy / "site")],
-        cwd=copy, check=True, capture_output=True,
+        cwd=copy,
+        check=True,
+        capture_output=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
+    )
     return copy / "site"
 
 

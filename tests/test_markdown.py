@@ -12,10 +12,29 @@ from hypothesis import strategies as st
 from topics.markdown import MarkdownError, check_renderable, render, sanitise
 
 FORBIDDEN_TAGS = {
-    "script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg",
-    "math", "textarea", "button", "select", "frame", "frameset", "applet", "video", "audio",
-    "source", "template", "noscript",
-}  # fmt: skip
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "form",
+    "svg",
+    "math",
+    "textarea",
+    "button",
+    "select",
+    "frame",
+    "frameset",
+    "applet",
+    "video",
+    "audio",
+    "source",
+    "template",
+    "noscript",
+}
 URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "xlink:href", "poster"}
 
 
@@ -175,13 +194,55 @@ def test_heading_with_markup_does_not_leak_into_the_toc():
 
 FRAGMENTS = st.sampled_from(
     [
-        "<script>", "</script>", "<img src=x ", "onerror=", "onload=", "javascript:", "JaVa",
-        "script:", "data:", "<a href=", '"', "'", ">", "<", "[x](", ")", "![", "](", "\n", "    ",
-        "!!! note ", "??? ", '=== "', "```", "<svg", "<style>", "style=", "{: ", "}", "&#", "x3a;",
-        "<input type=", "radio", "name=", "__tabbed_1", "<iframe", "alert(1)", "<details",
-        "ontoggle=", "<!--", "-->", "[^1]", "[^1]: ", "<b>", "&colon;", "\t", "vbscript:",
+        "<script>",
+        "</script>",
+        "<img src=x ",
+        "onerror=",
+        "onload=",
+        "javascript:",
+        "JaVa",
+        "script:",
+        "data:",
+        "<a href=",
+        '"',
+        "'",
+        ">",
+        "<",
+        "[x](",
+        ")",
+        "![",
+        "](",
+        "\n",
+        "    ",
+        "!!! note ",
+        "??? ",
+        '=== "',
+        "```",
+        "<svg",
+        "<style>",
+        "style=",
+        "{: ",
+        "}",
+        "&#",
+        "x3a;",
+        "<input type=",
+        "radio",
+        "name=",
+        "__tabbed_1",
+        "<iframe",
+        "alert(1)",
+        "<details",
+        "ontoggle=",
+        "<!--",
+        "-->",
+        "[^1]",
+        "[^1]: ",
+        "<b>",
+        "&colon;",
+        "\t",
+        "vbscript:",
     ]
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

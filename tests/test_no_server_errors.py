@@ -14,16 +14,24 @@ from tests.factories import (
     make_user,
     published_topic,
     signed_in,
-)  # fmt: skip
+)
 from topics.models import Profile, Revision, Round, Topic
 from topics.services import workflow
 
 pytestmark = pytest.mark.django_db
 
 JUNK = [
-    "", "?page=abc", "?page=-1", "?page=999999", "?a=1&b=x", "?q=%22%5B%28", "?section=%FF",
-    "?a=99999999999999999999&b=0", "?next=//evil.example", "?x=" + "y" * 3000,
-]  # fmt: skip
+    "",
+    "?page=abc",
+    "?page=-1",
+    "?page=999999",
+    "?a=1&b=x",
+    "?q=%22%5B%28",
+    "?section=%FF",
+    "?a=99999999999999999999&b=0",
+    "?next=//evil.example",
+    "?x=" + "y" * 3000,
+]
 
 
 @pytest.fixture
@@ -32,9 +40,12 @@ def site():
     topic = published_topic(slug="abi", title="ABI", section=section)
     make_topic(slug="draft", status="draft")
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text("ABI", "", "Changed."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text("ABI", "", "Changed."),
+        message="m",
+    )
     make_round(slug="open-round", slugs=("x", "y"))
     closed = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
     add_ballots(closed, [[[closed.candidates.first().pk]]])  # so it is final, never deleted
@@ -44,21 +55,59 @@ def site():
 def urls(site) -> list[str]:
     revision, old = site["revision"], site["old"]
     return [
-        "/", "/sections/key-issues/", "/topics/abi/", "/topics/draft/", "/references/", "/tags/",
-        "/tags/none/", "/search/", "/feed/", "/sitemap.xml", "/healthz", "/api/topics/",
-        "/api/topics/abi/", "/api/references/", "/topics/abi/history/", "/topics/abi/compare/",
-        f"/topics/abi/compare/?a={old.pk}&b={revision.pk}", f"/topics/abi/revisions/{old.pk}/",
-        "/topics/abi/suggest/", "/topics/abi/feedback/", "/topics/abi/suggest-reference/",
-        "/propose/", f"/suggestions/{revision.pk}/revise/", "/review/",
-        f"/review/revisions/{revision.pk}/", f"/review/revisions/{revision.pk}/merge/",
-        "/review/due/", "/review/stakeholders/", "/me/", "/me/profile/", "/rounds/",
-        "/rounds/open-round/", "/rounds/open-round/results/", "/rounds/closed-round/results/",
-        "/rounds/closed-round/ballots.csv", "/api/rounds/", "/api/rounds/closed-round/results/",
-        "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/",
-        "/key-issues/abi/", "/no/such/page/", "/admin/", "/admin/topics/revision/",
-        "/changes/", "/topics/abi/feed/", "/topics/draft/feed/", "/rounds/verify/",
-        "/me/following/", "/favicon.ico", "/admin/topics/ballot/", "/admin/topics/round/",
-    ]  # fmt: skip
+        "/",
+        "/sections/key-issues/",
+        "/topics/abi/",
+        "/topics/draft/",
+        "/references/",
+        "/tags/",
+        "/tags/none/",
+        "/search/",
+        "/feed/",
+        "/sitemap.xml",
+        "/healthz",
+        "/api/topics/",
+        "/api/topics/abi/",
+        "/api/references/",
+        "/topics/abi/history/",
+        "/topics/abi/compare/",
+        f"/topics/abi/compare/?a={old.pk}&b={revision.pk}",
+        f"/topics/abi/revisions/{old.pk}/",
+        "/topics/abi/suggest/",
+        "/topics/abi/feedback/",
+        "/topics/abi/suggest-reference/",
+        "/propose/",
+        f"/suggestions/{revision.pk}/revise/",
+        "/review/",
+        f"/review/revisions/{revision.pk}/",
+        f"/review/revisions/{revision.pk}/merge/",
+        "/review/due/",
+        "/review/stakeholders/",
+        "/me/",
+        "/me/profile/",
+        "/rounds/",
+        "/rounds/open-round/",
+        "/rounds/open-round/results/",
+        "/rounds/closed-round/results/",
+        "/rounds/closed-round/ballots.csv",
+        "/api/rounds/",
+        "/api/rounds/closed-round/results/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password_reset/",
+        "/key-issues/abi/",
+        "/no/such/page/",
+        "/admin/",
+        "/admin/topics/revision/",
+        "/changes/",
+        "/topics/abi/feed/",
+        "/topics/draft/feed/",
+        "/rounds/verify/",
+        "/me/following/",
+        "/favicon.ico",
+        "/admin/topics/ballot/",
+        "/admin/topics/round/",
+    ]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "stakeholder", "editor", "maintainer"])
@@ -85,14 +134,26 @@ def test_empty_posts_to_every_form_get_an_answer_not_a_500(site, role):
         client.force_login(maker[role]())
     revision = site["revision"]
     posts = [
-        "/topics/abi/suggest/", "/topics/abi/feedback/", "/topics/abi/suggest-reference/",
-        "/topics/abi/follow/", "/topics/abi/reviewed/", "/propose/",
-        f"/suggestions/{revision.pk}/revise/", f"/review/revisions/{revision.pk}/",
-        f"/review/revisions/{revision.pk}/merge/", "/review/feedback/1/", "/review/references/1/",
-        "/review/stakeholders/", f"/topics/abi/revisions/{revision.pk}/restore/",
-        "/rounds/open-round/", "/rounds/closed-round/", "/me/profile/", "/accounts/signup/",
-        "/markdownx/markdownify/", "/markdownx/upload/",
-    ]  # fmt: skip
+        "/topics/abi/suggest/",
+        "/topics/abi/feedback/",
+        "/topics/abi/suggest-reference/",
+        "/topics/abi/follow/",
+        "/topics/abi/reviewed/",
+        "/propose/",
+        f"/suggestions/{revision.pk}/revise/",
+        f"/review/revisions/{revision.pk}/",
+        f"/review/revisions/{revision.pk}/merge/",
+        "/review/feedback/1/",
+        "/review/references/1/",
+        "/review/stakeholders/",
+        f"/topics/abi/revisions/{revision.pk}/restore/",
+        "/rounds/open-round/",
+        "/rounds/closed-round/",
+        "/me/profile/",
+        "/accounts/signup/",
+        "/markdownx/markdownify/",
+        "/markdownx/upload/",
+    ]
     failures = [(url, code) for url in posts if (code := client.post(url, {}).status_code) >= 500]
     assert failures == []
     assert Revision.objects.filter(pk=revision.pk, status="pending").exists()
@@ -116,7 +177,7 @@ def test_odd_posts_to_staff_pages_get_an_answer_not_a_500(site, role):
         for model in ("topic", "revision", "round", "profile")
         for action in ("delete_selected", "publish", "\x00", "")
         for value in odd
-    ]  # fmt: skip
+    ]
     posts += [
         (f"/admin/topics/round/{closed.pk}/change/", {"_save": "Save", "title": "Changed"}),
         (f"/admin/topics/round/{closed.pk}/change/", {"_continue": "Save", "slug": "x\x00"}),
@@ -170,9 +231,10 @@ def test_saving_a_closed_round_in_the_admin_says_it_is_closed():
     round_ = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
     client = signed_in(make_maintainer())
     response = client.post(
-        f"/admin/topics/round/{round_.pk}/change/", {"_save": "Save", "title": "Changed"},
+        f"/admin/topics/round/{round_.pk}/change/",
+        {"_save": "Save", "title": "Changed"},
         follow=True,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert "A closed round cannot be changed." in response.content.decode()
     assert Round.objects.get(pk=round_.pk).title == "Priorities 2026"

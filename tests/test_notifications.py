@@ -66,9 +66,12 @@ def test_editors_are_emailed_about_a_new_suggestion_with_a_link_to_review_it(sen
     eddie, maud, ada = make_editor("eddie"), make_maintainer("maud"), make_stakeholder("ada")
     with sent() as outbox:
         revision = workflow.suggest_edit(
-            author=ada, topic=topic, base=topic.current_revision,
-            text=workflow.Text("ABI", "", "Better."), message="Clarify the ABI",
-        )  # fmt: skip
+            author=ada,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text("ABI", "", "Better."),
+            message="Clarify the ABI",
+        )
     assert recipients(outbox) == sorted([eddie.email, maud.email])
     body = outbox[0].body
     assert "Clarify the ABI" in body
@@ -80,14 +83,19 @@ def test_editors_are_emailed_about_a_proposal_feedback_and_a_suggested_reference
     eddie, ada = make_editor(), make_stakeholder()
     with sent() as outbox:
         workflow.propose_topic(
-            author=ada, section=make_section(), text=workflow.Text("New idea", "", "Body."),
+            author=ada,
+            section=make_section(),
+            text=workflow.Text("New idea", "", "Body."),
             message="A gap",
-        )  # fmt: skip
+        )
         contributions.give_feedback(author=ada, topic=topic, body="Typo.", wants_public=False)
         contributions.suggest_reference(
-            author=ada, topic=topic, url="https://peps.python.org/pep-0517/", title="PEP 517",
+            author=ada,
+            topic=topic,
+            url="https://peps.python.org/pep-0517/",
+            title="PEP 517",
             kind="pep",
-        )  # fmt: skip
+        )
     assert [message.to for message in outbox] == [[eddie.email]] * 3
     subjects = " | ".join(message.subject for message in outbox)
     assert "proposed" in subjects and "feedback" in subjects and "reference" in subjects
@@ -97,11 +105,18 @@ def test_editors_who_verify_are_emailed_when_someone_signs_up(sent):
     eddie = make_editor()
     group = StakeholderGroup.objects.first()
     with sent() as outbox:
-        response = Client().post("/accounts/signup/", {
-            "username": "newcomer", "email": "new@example.com", "display_name": "Nia Newcomer",
-            "affiliation": "Example", "group": group.pk,
-            "password1": "a-long-test-password", "password2": "a-long-test-password",
-        })  # fmt: skip
+        response = Client().post(
+            "/accounts/signup/",
+            {
+                "username": "newcomer",
+                "email": "new@example.com",
+                "display_name": "Nia Newcomer",
+                "affiliation": "Example",
+                "group": group.pk,
+                "password1": "a-long-test-password",
+                "password2": "a-long-test-password",
+            },
+        )
     assert response.status_code == 302
     assert [message.to for message in outbox] == [[eddie.email]]
     assert "Nia Newcomer" in outbox[0].body and "new@example.com" in outbox[0].body
@@ -156,13 +171,25 @@ def test_followers_are_emailed_about_an_admin_edit_with_a_link_to_the_diff(sent)
     TopicFollow.objects.create(user=ada, topic=topic)
     maud = make_maintainer()
     data = {
-        "title": topic.title, "slug": topic.slug, "status": "published", "summary": "",
-        "body": "After.", "tags": "", "section": "", "parent": "", "order": "0", "nav_title": "",
-        "created_at_0": "2024-01-01", "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01", "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "title": topic.title,
+        "slug": topic.slug,
+        "status": "published",
+        "summary": "",
+        "body": "After.",
+        "tags": "",
+        "section": "",
+        "parent": "",
+        "order": "0",
+        "nav_title": "",
+        "created_at_0": "2024-01-01",
+        "created_at_1": "10:00:00",
+        "updated_at_0": "2024-01-01",
+        "updated_at_1": "10:00:00",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
     with sent() as outbox:
         response = signed_in(maud).post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code == 302

@@ -32,9 +32,12 @@ def test_a_published_change_is_shown_at_once(client):
     topic = published_topic(body="Old wording.")
     assert "Old wording." in client.get(topic.get_absolute_url()).content.decode()
     edit = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "New wording."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "New wording."),
+        message="m",
+    )
     workflow.publish_revision(revision=edit, by=make_editor())
     page = client.get(topic.get_absolute_url()).content.decode()
     assert "New wording." in page and "Old wording." not in page
@@ -70,8 +73,12 @@ def test_query_parameters_the_page_does_not_read_share_one_cached_copy(client):
 
 
 def test_random_query_strings_do_not_add_cache_entries(client, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "page-cache-count"}}  # fmt: skip
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "page-cache-count",
+        }
+    }
     from django.core.cache import cache
 
     topic = published_topic()
@@ -137,8 +144,12 @@ def test_a_very_large_page_is_not_stored(rf, settings):
 
 
 def test_every_stored_page_expires(client, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "page-cache-expiry"}}  # fmt: skip
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "page-cache-expiry",
+        }
+    }
     from django.core.cache import cache
 
     from topics.page_cache import PAGE_TTL_SECONDS
@@ -170,11 +181,14 @@ def test_a_new_display_name_shows_on_cached_pages_at_once(client):
     topic = published_topic()
     workflow.publish_revision(
         revision=workflow.suggest_edit(
-            author=author, topic=topic, base=topic.current_revision,
-            text=workflow.Text(topic.title, "", "New text."), message="Edit",
+            author=author,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text(topic.title, "", "New text."),
+            message="Edit",
         ),
         by=make_editor(),
-    )  # fmt: skip
+    )
     assert "Ada" in client.get("/changes/").content.decode()
     profile = Profile.objects.get(user=author)
     profile.display_name = "Ada Lovelace"

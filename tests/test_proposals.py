@@ -55,10 +55,13 @@ def ada():
 
 def proposal(section, **overrides) -> dict:
     data = {
-        "section": section.pk if section else "", "title": "Wheels for RISC-V",
-        "summary": "Building wheels for RISC-V.", "tags": "risc-v", "body": FILLED_IN,
+        "section": section.pk if section else "",
+        "title": "Wheels for RISC-V",
+        "summary": "Building wheels for RISC-V.",
+        "tags": "risc-v",
+        "body": FILLED_IN,
         "message": "A new key issue",
-    }  # fmt: skip
+    }
     data.update(overrides)
     return data
 
@@ -222,8 +225,9 @@ def test_loading_a_section_without_a_template_says_so_and_keeps_the_text(ada, ke
 
 @pytest.mark.parametrize("section", ["", "abc", "99999999999999999999", "1\x00"])
 def test_loading_without_a_real_section_asks_for_one_and_keeps_the_text(ada, key_issues, section):
-    response = ada.post("/propose/", {**proposal(None, body="Mine."), "section": section,
-                                      "load_template": "1"})  # fmt: skip
+    response = ada.post(
+        "/propose/", {**proposal(None, body="Mine."), "section": section, "load_template": "1"}
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "Choose a section" in page
     assert body_of(page) == "Mine." and value_of(page, "title") == "Wheels for RISC-V"

@@ -1,11 +1,12 @@
 """Exactly how many queries each page costs, for each role: a change shows up here first.
 
 Zulip-style: one table, every page the site serves (admin changelists
-included), each with its status checked. Each page is measured as a reader meets
-it after any change: the whole-page cache missed (the content version moved)
-while computed data (navigation, rankings, tallies) is still cached; a
-whole-page hit costs one query (see test_page_cache). If a number changes, check why before updating it: a
-growing count is usually a missing select_related.
+included), each with its status checked. Each page is measured as a reader
+meets it after any change: the whole-page cache missed (the content version
+moved) while computed data (navigation, rankings, tallies) is still cached; a
+whole-page hit costs one query (see test_page_cache). If a number changes,
+check why before updating it: a growing count is usually a missing
+select_related.
 """
 
 from __future__ import annotations
@@ -82,15 +83,20 @@ def site() -> dict[str, int]:
     ada = make_stakeholder("ada")
     first = topic.current_revision
     second = workflow.suggest_edit(
-        author=ada, topic=topic, base=first,
+        author=ada,
+        topic=topic,
+        base=first,
         text=workflow.Text("ABI", "", "A [reference](https://peps.python.org/pep-0517/)."),
         message="Cite PEP 517",
-    )  # fmt: skip
+    )
     workflow.publish_revision(revision=second, by=None)
     pending = workflow.suggest_edit(
-        author=ada, topic=topic, base=second,
-        text=workflow.Text("ABI", "", "Pending."), message="Pending",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=second,
+        text=workflow.Text("ABI", "", "Pending."),
+        message="Pending",
+    )
     contributions.give_feedback(author=ada, topic=topic, body="Nice.", wants_public=True)
     closed = make_round(slug="closed", slugs=("abi", "gpus"), state="closed")
     add_ballots(closed, [[[topic.pk], [other.pk]]] * 3, group="Hardware vendors")

@@ -32,18 +32,27 @@ def site():
         title="Welcome", slug="welcome", is_home=True, order=1, body="Hello readers."
     )
     first = make_topic(
-        title="First issue", slug="first", section=key, order=1, tags=["python", "abi"],
+        title="First issue",
+        slug="first",
+        section=key,
+        order=1,
+        tags=["python", "abi"],
         summary="The first one.",
         body="Intro.\n\n## Current state\n\nSee [PEP 517](https://peps.python.org/pep-0517/).",
-    )  # fmt: skip
+    )
     sub = make_topic(title="A sub-page", slug="sub", section=key, parent=first, order=1)
     second = make_topic(title="Second issue", slug="second", section=key, order=2)
     overview = make_topic(title="Overview", slug="overview", section=meta, order=1)
     glossary = make_topic(title="Glossary", slug="glossary", order=30)
     return {
-        "intro": intro, "first": first, "sub": sub, "second": second,
-        "overview": overview, "glossary": glossary, "key": key,
-    }  # fmt: skip
+        "intro": intro,
+        "first": first,
+        "sub": sub,
+        "second": second,
+        "overview": overview,
+        "glossary": glossary,
+        "key": key,
+    }
 
 
 def test_home_shows_introduction_sections_and_numbered_key_issues(client, site):
@@ -102,8 +111,15 @@ def test_drafts_are_invisible_to_readers_everywhere(client, site):
     make_revision(topic=draft, message="draft work")
     assert client.get("/topics/secret/").status_code == 404
     assert client.get("/api/topics/secret/").status_code == 404
-    for url in ["/", "/sections/key-issues/", "/search/?q=zebra", "/api/topics/", "/feed/",
-                "/sitemap.xml", "/tags/python/"]:  # fmt: skip
+    for url in [
+        "/",
+        "/sections/key-issues/",
+        "/search/?q=zebra",
+        "/api/topics/",
+        "/feed/",
+        "/sitemap.xml",
+        "/tags/python/",
+    ]:
         assert "Secret draft" not in client.get(url).content.decode(), url
         assert "/topics/secret/" not in client.get(url).content.decode(), url
 

@@ -22,9 +22,12 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def change(topic: Topic, body: str, *, minutes_ago: int = 0, **overrides) -> Revision:
     """A stored revision of `topic` (published unless told), `minutes_ago` minutes old."""
     values = {
-        "title": topic.title, "body": body, "message": "An edit", "author_name": "Someone",
+        "title": topic.title,
+        "body": body,
+        "message": "An edit",
+        "author_name": "Someone",
         "created_at": timezone.now() - timedelta(minutes=minutes_ago),
-    }  # fmt: skip
+    }
     values.update(overrides)
     revision = Revision.objects.create(topic=topic, **values)
     if revision.status == Revision.Status.PUBLISHED:
@@ -37,11 +40,15 @@ def many_changes(count: int) -> None:
     start = timezone.now() - timedelta(days=1)
     Revision.objects.bulk_create(
         Revision(
-            topic=topic, title=topic.title, body=f"Version {n} of the text.", message=f"Edit {n}",
-            author_name="Importer", created_at=start + timedelta(minutes=n),
+            topic=topic,
+            title=topic.title,
+            body=f"Version {n} of the text.",
+            message=f"Edit {n}",
+            author_name="Importer",
+            created_at=start + timedelta(minutes=n),
         )
         for n in range(count)
-    )  # fmt: skip
+    )
 
 
 def rows(page: str) -> list[str]:
@@ -68,9 +75,18 @@ def test_recent_changes_list_published_changes_of_every_topic_newest_first(clien
     response = client.get("/changes/")
     assert response.status_code == 200
     listed = rows(response.content.decode())
-    assert [message in row for row, message in zip(listed, [
-        "Explain the ABI", "Start the SIMD page", "Start the ABI page",
-    ], strict=True)] == [True, True, True]  # fmt: skip
+    assert [
+        message in row
+        for row, message in zip(
+            listed,
+            [
+                "Explain the ABI",
+                "Start the SIMD page",
+                "Start the ABI page",
+            ],
+            strict=True,
+        )
+    ] == [True, True, True]
     assert 'href="/topics/simd/"' in listed[1]
 
 
@@ -79,9 +95,12 @@ def test_drafts_pending_suggestions_and_unpublished_topics_never_appear(client):
     topic = make_topic(title="ABI", slug="abi")
     published = change(topic, "Published text.", minutes_ago=30, message="Published change")
     workflow.suggest_edit(
-        author=ada, topic=topic, base=published,
-        text=workflow.Text("ABI", "", "Pending text."), message="Pending suggestion",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=published,
+        text=workflow.Text("ABI", "", "Pending text."),
+        message="Pending suggestion",
+    )
     draft = make_topic(title="Secret plan", slug="secret", status=Topic.Status.DRAFT)
     change(draft, "Draft text.", message="Draft topic change")
     archived = make_topic(title="Old page", slug="old", status=Topic.Status.ARCHIVED)
@@ -90,8 +109,13 @@ def test_drafts_pending_suggestions_and_unpublished_topics_never_appear(client):
     for who in [client, signed_in(ada), signed_in(make_editor())]:
         page = who.get("/changes/").content.decode()
         assert "Published change" in page
-        for hidden in ["Pending suggestion", "Secret plan", "Draft topic change",
-                       "Archived topic change", "Rejected change"]:  # fmt: skip
+        for hidden in [
+            "Pending suggestion",
+            "Secret plan",
+            "Draft topic change",
+            "Archived topic change",
+            "Rejected change",
+        ]:
             assert hidden not in page
 
 

@@ -43,11 +43,17 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         ("https://discuss.python.org/t/idea-selector-packages/4463", "forum"),
         ("https://discourse.nixos.org/t/nix-vs-language-package-manager/7099/4", "forum"),
         ("https://mail.python.org/pipermail/distutils-sig/2013-December/023238.html", "forum"),
-        ("https://mail.python.org/archives/list/distutils-sig@python.org/thread/4TXZXRVYKFTPJSWSSBOU4AWODM7YHF6N/", "forum"),  # noqa: E501
+        (
+            "https://mail.python.org/archives/list/distutils-sig@python.org/thread/4TXZXRVYKFTPJSWSSBOU4AWODM7YHF6N/",
+            "forum",
+        ),  # noqa: E501
         ("https://lists.debian.org/debian-java/2012/03/msg00061.html", "forum"),
         ("https://twitter.com/zooba/status/1415440484181417998", "forum"),
         ("https://www.youtube.com/watch?v=AQsZsgJ30AE", "talk"),
-        ("https://podcasts.apple.com/in/podcast/python-packaging-brett-cannon/id1029487211?i=1000520722142", "talk"),  # noqa: E501
+        (
+            "https://podcasts.apple.com/in/podcast/python-packaging-brett-cannon/id1029487211?i=1000520722142",
+            "talk",
+        ),  # noqa: E501
         ("https://conference.scipy.org/proceedings/scipy2015/pdfs/ian_henriksen.pdf", "paper"),
         ("https://tgamblin.github.io/pubs/archspec-canopie-hpc-2020.pdf", "paper"),
         ("https://www.manning.com/books/publishing-python-packages", "book"),
@@ -60,7 +66,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         ("https://kevincox.ca/2013/10/18/language-specific-package-managers/", "blog"),
         ("https://medium.com/rapids-ai/rapids-0-7-release-drops-pip-packages-47fc966e9472", "blog"),
         ("https://snarky.ca/what-to-do-when-you-botch-a-release-on-pypi/", "blog"),
-        ("https://web.archive.org/web/20210616203153/https://pav.iki.fi/blog/2017-10-08/pywingfortran.html", "blog"),  # noqa: E501
+        (
+            "https://web.archive.org/web/20210616203153/https://pav.iki.fi/blog/2017-10-08/pywingfortran.html",
+            "blog",
+        ),  # noqa: E501
         ("https://github.com/python/cpython/blob/main/README.rst#link-time-optimization", "docs"),
         # "CMakeLists.txt" is no mailing list.
         ("https://github.com/protocolbuffers/protobuf/blob/v21.12/CMakeLists.txt#L70", "docs"),
@@ -71,7 +80,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         ("https://wiki.debian.org/CrossCompiling", "docs"),
         ("https://numpy.org/neps/nep-0029-deprecation_policy.html", "docs"),
         ("https://gcc.gnu.org/onlinedocs/libstdc++/manual/abi.html", "docs"),
-        ("https://learn.microsoft.com/en-us/cpp/porting/binary-compat-2015-2017?view=msvc-170", "docs"),  # noqa: E501
+        (
+            "https://learn.microsoft.com/en-us/cpp/porting/binary-compat-2015-2017?view=msvc-170",
+            "docs",
+        ),  # noqa: E501
         ("https://pytorch.org/get-started/locally/", "docs"),
         ("https://nixos.org/guides/cross-compilation.html", "docs"),
         ("https://github.com/archspec/archspec", "project"),
@@ -92,7 +104,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         ("https://godbolt.org/z/WT5Wa4bhq", "other"),
         ("https://pypi.org/stats/", "other"),
     ],
-)  # fmt: skip
+)
 def test_a_corpus_url_gets_its_kind(url, kind):
     assert classify_url(url) == kind
 
@@ -140,33 +152,89 @@ def test_the_stored_url_is_the_one_written_without_its_fragment():
     [
         ("here", "https://peps.python.org/pep-0000/", "PEP 0"),
         ("518", "https://peps.python.org/pep-0518", "PEP 518"),
-        ("here", "https://github.com/scipy/scipy/issues/10239#issuecomment-979373613", "scipy/scipy#10239"),  # noqa: E501
-        ("#203", "https://github.com/pypa/wheel/issues/203#issuecomment-622598330", "pypa/wheel#203"),  # noqa: E501
-        ("this thread", "https://discuss.python.org/t/requires-python-upper-limits/12663", "Requires python upper limits"),  # noqa: E501
-        ("this discussion thread", "https://discuss.python.org/t/pep-778-supporting-symlinks-in-wheels/53824", "PEP 778 supporting symlinks in wheels"),  # noqa: E501
-        ("here", "https://en.wikipedia.org/wiki/Calling_convention", "Wikipedia: Calling convention"),  # noqa: E501
-        ("here", "https://setuptools.pypa.io/en/latest/deprecated/easy_install.html", "setuptools.pypa.io/en/latest/deprecated/easy_install"),  # noqa: E501
+        (
+            "here",
+            "https://github.com/scipy/scipy/issues/10239#issuecomment-979373613",
+            "scipy/scipy#10239",
+        ),  # noqa: E501
+        (
+            "#203",
+            "https://github.com/pypa/wheel/issues/203#issuecomment-622598330",
+            "pypa/wheel#203",
+        ),  # noqa: E501
+        (
+            "this thread",
+            "https://discuss.python.org/t/requires-python-upper-limits/12663",
+            "Requires python upper limits",
+        ),  # noqa: E501
+        (
+            "this discussion thread",
+            "https://discuss.python.org/t/pep-778-supporting-symlinks-in-wheels/53824",
+            "PEP 778 supporting symlinks in wheels",
+        ),  # noqa: E501
+        (
+            "here",
+            "https://en.wikipedia.org/wiki/Calling_convention",
+            "Wikipedia: Calling convention",
+        ),  # noqa: E501
+        (
+            "here",
+            "https://setuptools.pypa.io/en/latest/deprecated/easy_install.html",
+            "setuptools.pypa.io/en/latest/deprecated/easy_install",
+        ),  # noqa: E501
         ("here", "https://docs.conda.io/", "docs.conda.io"),
         ("GitHub repo", "https://github.com/xtensor-stack/xsimd", "xtensor-stack/xsimd"),
-        ("on GitHub", "https://github.com/pypackaging-native/pypackaging-native", "pypackaging-native/pypackaging-native"),  # noqa: E501
+        (
+            "on GitHub",
+            "https://github.com/pypackaging-native/pypackaging-native",
+            "pypackaging-native/pypackaging-native",
+        ),  # noqa: E501
         ("PyPI package", "https://pypi.org/project/cuda-python", "cuda-python on PyPI"),
-        ("pypi.org/project/numpy/1.5.1/#files", "https://pypi.org/project/numpy/1.5.1/#files", "numpy 1.5.1 on PyPI"),  # noqa: E501
+        (
+            "pypi.org/project/numpy/1.5.1/#files",
+            "https://pypi.org/project/numpy/1.5.1/#files",
+            "numpy 1.5.1 on PyPI",
+        ),  # noqa: E501
         ("python.org", "https://www.python.org/downloads/", "python.org/downloads"),
-        ("Twitter thread", "https://twitter.com/zooba/status/1415440484181417998", "@zooba on Twitter"),  # noqa: E501
-        ("this blog post", "https://iscinumpy.dev/post/bound-version-constraints/", "iscinumpy.dev: Bound version constraints"),  # noqa: E501
+        (
+            "Twitter thread",
+            "https://twitter.com/zooba/status/1415440484181417998",
+            "@zooba on Twitter",
+        ),  # noqa: E501
+        (
+            "this blog post",
+            "https://iscinumpy.dev/post/bound-version-constraints/",
+            "iscinumpy.dev: Bound version constraints",
+        ),  # noqa: E501
         ("translated", "https://godbolt.org/z/WT5Wa4bhq", "godbolt.org/z/WT5Wa4bhq"),
-        ("make use", "https://github.com/python/cpython/blob/main/README.rst#link-time-optimization", "python/cpython: README.rst"),  # noqa: E501
+        (
+            "make use",
+            "https://github.com/python/cpython/blob/main/README.rst#link-time-optimization",
+            "python/cpython: README.rst",
+        ),  # noqa: E501
         # A longer text after "this" says more than a PDF's or a mailing list's address.
-        ("this mailing list post by Wes McKinney", "https://lists.apache.org/thread/mxvp4mcx01mvox8jckgszyg0h65ddlkn", "Mailing list post by Wes McKinney"),  # noqa: E501
+        (
+            "this mailing list post by Wes McKinney",
+            "https://lists.apache.org/thread/mxvp4mcx01mvox8jckgszyg0h65ddlkn",
+            "Mailing list post by Wes McKinney",
+        ),  # noqa: E501
         # Names are kept, even short or lower-case ones.
         ("mold", "https://github.com/rui314/mold", "mold"),
-        ("protobuf", "https://developers.google.com/protocol-buffers/docs/news/2022-08-03#abseil-dep", "protobuf"),  # noqa: E501
+        (
+            "protobuf",
+            "https://developers.google.com/protocol-buffers/docs/news/2022-08-03#abseil-dep",
+            "protobuf",
+        ),  # noqa: E501
         ("iOS", "https://anaconda.org/beeware/repo", "iOS"),
         ("numba.cuda", "https://numba.pydata.org/", "numba.cuda"),
         ("crates.io", "https://crates.io/", "crates.io"),
-        ('"repo data patching"', "https://conda-forge.org/docs/orga/guidelines.html#fixing-broken-packages", "repo data patching"),  # noqa: E501
+        (
+            '"repo data patching"',
+            "https://conda-forge.org/docs/orga/guidelines.html#fixing-broken-packages",
+            "repo data patching",
+        ),  # noqa: E501
     ],
-)  # fmt: skip
+)
 def test_a_corpus_link_text_becomes_a_title(text, url, title):
     assert reference_title(text, url) == title
 

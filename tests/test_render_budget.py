@@ -113,10 +113,14 @@ def test_suggested_edit_with_a_hostile_text_is_refused_and_the_text_kept(budget)
     response = client.post(
         f"/topics/{topic.slug}/suggest/",
         {
-            "title": topic.title, "summary": topic.summary, "body": body, "tags": "",
-            "message": "More footnotes", "base": topic.current_revision_id,
+            "title": topic.title,
+            "summary": topic.summary,
+            "body": body,
+            "tags": "",
+            "message": "More footnotes",
+            "base": topic.current_revision_id,
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "took too long to render" in page

@@ -21,17 +21,22 @@ def results_for(rankings: list[str]) -> RoundResults:
     ballots = [ranking.Ballot.parse(text, group="g") for text in rankings]
     tally = ranking.tally(candidates, ballots)
     return RoundResults(
-        round_id=1, candidates=candidates, titles={c: c.upper() for c in candidates},
-        tally=tally, step_support=[1.0] * len(tally.schulze.steps),
+        round_id=1,
+        candidates=candidates,
+        titles={c: c.upper() for c in candidates},
+        tally=tally,
+        step_support=[1.0] * len(tally.schulze.steps),
         groups=[GroupParticipation(name="g", ballots=len(ballots), eligible=4, ranking=[])],
-    )  # fmt: skip
+    )
 
 
 def test_rows_carry_shared_places_for_topics_the_voters_did_not_separate():
     data = page_data(results_for(["c > a > b", "c > b > a"]))
     assert [(row["title"], row["place"]) for row in data["rows"]] == [
-        ("C", "1"), ("A", "2="), ("B", "2="),
-    ]  # fmt: skip
+        ("C", "1"),
+        ("A", "2="),
+        ("B", "2="),
+    ]
 
 
 def test_the_chart_scales_bars_to_the_largest_group():

@@ -140,13 +140,25 @@ def test_tags_differing_only_in_case_cannot_both_exist():
 
 def admin_topic_form(**overrides) -> dict:
     data = {
-        "title": "A title", "slug": "a-title", "status": "published", "summary": "", "body": "Text",
-        "tags": "", "section": "", "parent": "", "order": "0", "nav_title": "",
-        "created_at_0": "2024-01-01", "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01", "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "title": "A title",
+        "slug": "a-title",
+        "status": "published",
+        "summary": "",
+        "body": "Text",
+        "tags": "",
+        "section": "",
+        "parent": "",
+        "order": "0",
+        "nav_title": "",
+        "created_at_0": "2024-01-01",
+        "created_at_1": "10:00:00",
+        "updated_at_0": "2024-01-01",
+        "updated_at_1": "10:00:00",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
     data.update(overrides)
     return data
 

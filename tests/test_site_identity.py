@@ -107,10 +107,13 @@ def test_editors_without_the_permission_cannot_change_the_identity():
 
 def test_the_footer_credits_copyright_licence_repository_and_original_site(client):
     identity(
-        name="Starlette", copyright="Copyright © 2018, Encode OSS Ltd.",
-        licence="BSD-3-Clause", licence_url="https://example.org/LICENSE.md",
-        repo_url="https://github.com/encode/starlette", source_url="https://www.starlette.io",
-    )  # fmt: skip
+        name="Starlette",
+        copyright="Copyright © 2018, Encode OSS Ltd.",
+        licence="BSD-3-Clause",
+        licence_url="https://example.org/LICENSE.md",
+        repo_url="https://github.com/encode/starlette",
+        source_url="https://www.starlette.io",
+    )
     bottom = footer(client.get("/").content.decode())
     assert "Copyright © 2018, Encode OSS Ltd." in bottom
     licence = '<a rel="license" href="https://example.org/LICENSE.md">BSD-3-Clause licence</a>'
@@ -148,9 +151,10 @@ def test_the_description_is_every_pages_default_description(client):
 
 def test_the_feed_is_titled_described_and_attributed_with_the_identity(client):
     identity(
-        name="pypackaging-native", description="Packaging native code.",
+        name="pypackaging-native",
+        description="Packaging native code.",
         copyright="Copyright &copy; 2022 Quansight Labs & open source contributors",
-    )  # fmt: skip
+    )
     published_topic(title="ABI")
     feed = ET.fromstring(client.get("/feed/").content)
     assert feed.find(f"{ATOM}title").text == "pypackaging-native: latest changes"

@@ -33,9 +33,16 @@ from topics.services import voting
 
 pytestmark = pytest.mark.django_db
 
-WIKIPEDIA = [(5, "a > c > b > e > d"), (5, "a > d > e > c > b"), (8, "b > e > d > a > c"),
-             (3, "c > a > b > e > d"), (7, "c > a > e > b > d"), (2, "c > b > a > d > e"),
-             (7, "d > c > e > b > a"), (8, "e > b > a > d > c")]  # fmt: skip
+WIKIPEDIA = [
+    (5, "a > c > b > e > d"),
+    (5, "a > d > e > c > b"),
+    (8, "b > e > d > a > c"),
+    (3, "c > a > b > e > d"),
+    (7, "c > a > e > b > d"),
+    (2, "c > b > a > d > e"),
+    (7, "d > c > e > b > a"),
+    (8, "e > b > a > d > c"),
+]
 
 
 def rank_form(round_: Round, ranks: dict[str, object]) -> dict:
@@ -192,12 +199,19 @@ def test_a_closed_round_made_by_mistake_without_ballots_can_be_deleted():
 def test_maintainer_creates_a_round_in_the_admin():
     topics = [make_topic(slug=s) for s in ("x", "y")]
     admin = signed_in(make_maintainer())
-    response = admin.post("/admin/topics/round/add/", {
-        "title": "Round two", "slug": "round-two", "description": "",
-        "candidates": [t.pk for t in topics],
-        "opens_at_0": "2030-01-01", "opens_at_1": "00:00:00",
-        "closes_at_0": "2030-02-01", "closes_at_1": "00:00:00",
-    })  # fmt: skip
+    response = admin.post(
+        "/admin/topics/round/add/",
+        {
+            "title": "Round two",
+            "slug": "round-two",
+            "description": "",
+            "candidates": [t.pk for t in topics],
+            "opens_at_0": "2030-01-01",
+            "opens_at_1": "00:00:00",
+            "closes_at_0": "2030-02-01",
+            "closes_at_1": "00:00:00",
+        },
+    )
     assert response.status_code == 302
     assert Round.objects.get(slug="round-two").state == Round.State.UPCOMING
 
@@ -219,8 +233,11 @@ def import_rows(rows, slug="survey", **kwargs):
 def wikipedia_round():
     for slug in "abcde":
         make_topic(slug=slug, title=f"Topic {slug.upper()}")
-    rows = [(f"v{n}-{i}", "Educators and community", r) for n, (count, r) in enumerate(WIKIPEDIA)
-            for i in range(count)]  # fmt: skip
+    rows = [
+        (f"v{n}-{i}", "Educators and community", r)
+        for n, (count, r) in enumerate(WIKIPEDIA)
+        for i in range(count)
+    ]
     return import_rows(rows, slug="wiki", title="Wikipedia example").round
 
 
@@ -316,13 +333,15 @@ def test_results_query_count_does_not_grow_with_ballots(client):
 def test_import_reports_every_problem_by_line_and_imports_nothing():
     for slug in ("abi", "gpus"):
         make_topic(slug=slug)
-    text = ballots_csv([
-        ("ann", "g", "abi > gpus"),
-        ("bob", "g", "abi > nope"),
-        ("ann", "g", "gpus > abi"),
-        ("cid", "g", "abi >> gpus"),
-        ("dan", "g", "abi = abi"),
-    ])  # fmt: skip
+    text = ballots_csv(
+        [
+            ("ann", "g", "abi > gpus"),
+            ("bob", "g", "abi > nope"),
+            ("ann", "g", "gpus > abi"),
+            ("cid", "g", "abi >> gpus"),
+            ("dan", "g", "abi = abi"),
+        ]
+    )
     with pytest.raises(BallotFileError) as raised:
         import_ballots(text=text, round_slug="survey", **HELD)
     errors = "\n".join(raised.value.errors)
@@ -342,14 +361,26 @@ def test_import_command_creates_a_closed_round_with_the_named_candidates(tmp_pat
     file.write_text(ballots_csv([("ann", "HPC", "simd-support > abi = gpus > cross-compilation")]))
     out = StringIO()
     call_command(
-        "import_ballots", str(file), "--round", "survey-2022", "--title", "Survey",
-        "--opened", "2022-11-01", "--closed", "2022-12-01", stdout=out,
-    )  # fmt: skip
+        "import_ballots",
+        str(file),
+        "--round",
+        "survey-2022",
+        "--title",
+        "Survey",
+        "--opened",
+        "2022-11-01",
+        "--closed",
+        "2022-12-01",
+        stdout=out,
+    )
     round_ = Round.objects.get(slug="survey-2022")
     assert round_.title == "Survey" and round_.is_closed
     assert set(round_.candidates.values_list("slug", flat=True)) == {
-        "simd-support", "abi", "gpus", "cross-compilation",
-    }  # fmt: skip
+        "simd-support",
+        "abi",
+        "gpus",
+        "cross-compilation",
+    }
     assert "Imported 1 ballots" in out.getvalue()
 
 
@@ -382,8 +413,10 @@ def test_exported_ballots_are_anonymous_and_recount_to_the_same_result(client):
 
 def key_issue_site():
     section = make_section(title="Key issues", slug="key-issues", numbered=True)
-    topics = {slug: make_topic(slug=slug, title=f"Issue {slug}", section=section, order=n)
-              for n, slug in enumerate(("abi", "gpus", "simd"), start=1)}  # fmt: skip
+    topics = {
+        slug: make_topic(slug=slug, title=f"Issue {slug}", section=section, order=n)
+        for n, slug in enumerate(("abi", "gpus", "simd"), start=1)
+    }
     return section, topics
 
 

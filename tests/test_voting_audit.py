@@ -55,9 +55,11 @@ def site_round(slug: str, topics, rankings: list[str], *, days_ago: int = 1) -> 
     """A round held on the site that closed `days_ago` days ago, with these ballots."""
     now = timezone.now()
     round_ = make_round(
-        slug=slug, slugs=tuple(t.slug for t in topics),
-        opens_at=now - timedelta(days=days_ago + 5), closes_at=now + timedelta(days=1),
-    )  # fmt: skip
+        slug=slug,
+        slugs=tuple(t.slug for t in topics),
+        opens_at=now - timedelta(days=days_ago + 5),
+        closes_at=now + timedelta(days=1),
+    )
     ids = {t.slug: t.pk for t in topics}
     add_ballots(
         round_,
@@ -213,8 +215,10 @@ def test_imported_ballots_have_unknown_eligibility_not_today_s_count(client):
     import_ballots(text=csv_text(rows), round_slug="survey", **SURVEY_2022)
     groups = client.get("/api/rounds/survey/results/").json()["groups"]
     assert groups["Hardware vendors"] == {
-        "ballots": 5, "eligible": None, "ranking": [["abi"], ["gpus"]]
-    }  # fmt: skip
+        "ballots": 5,
+        "eligible": None,
+        "ranking": [["abi"], ["gpus"]],
+    }
 
 
 # --- Secret ballots ----------------------------------------------------------------------------

@@ -38,9 +38,13 @@ pytestmark = pytest.mark.django_db
 
 def edit_form(topic: Topic, **overrides) -> dict:
     data = {
-        "title": topic.title, "summary": topic.summary, "body": topic.body, "tags": "",
-        "message": "Clarify the text", "base": topic.current_revision_id,
-    }  # fmt: skip
+        "title": topic.title,
+        "summary": topic.summary,
+        "body": topic.body,
+        "tags": "",
+        "message": "Clarify the text",
+        "base": topic.current_revision_id,
+    }
     data.update(overrides)
     return data
 
@@ -59,10 +63,17 @@ def test_proposal_changes_requested_revised_published_and_read(
 
     form = ada_client.get("/propose/?section=key-issues").content.decode()
     assert "## Current state" in form
-    response = ada_client.post("/propose/", {
-        "section": section.pk, "title": "Wheels for RISC-V", "summary": "", "tags": "risc-v",
-        "body": "## Current state\n\nNone yet.", "message": "New topic",
-    })  # fmt: skip
+    response = ada_client.post(
+        "/propose/",
+        {
+            "section": section.pk,
+            "title": "Wheels for RISC-V",
+            "summary": "",
+            "tags": "risc-v",
+            "body": "## Current state\n\nNone yet.",
+            "message": "New topic",
+        },
+    )
     topic = Topic.objects.get(title="Wheels for RISC-V")
     assert response.status_code == 302 and topic.status == Topic.Status.DRAFT
     assert client.get(topic.get_absolute_url()).status_code == 404
@@ -81,10 +92,16 @@ def test_proposal_changes_requested_revised_published_and_read(
     assert mail.outbox[-1].to == [ada.email]
     assert "Add the problems section." in ada_client.get("/me/").content.decode()
 
-    response = ada_client.post(f"/suggestions/{proposal.pk}/revise/", {
-        "title": "Wheels for RISC-V", "summary": "", "tags": "risc-v", "message": "Add problems",
-        "body": "## Current state\n\nNone yet.\n\n## Problems\n\nNo CI runners.",
-    })  # fmt: skip
+    response = ada_client.post(
+        f"/suggestions/{proposal.pk}/revise/",
+        {
+            "title": "Wheels for RISC-V",
+            "summary": "",
+            "tags": "risc-v",
+            "message": "Add problems",
+            "body": "## Current state\n\nNone yet.\n\n## Problems\n\nNo CI runners.",
+        },
+    )
     assert response.status_code == 302
     revised = topic.revisions.get(status=Revision.Status.PENDING)
     proposal.refresh_from_db()
@@ -97,9 +114,11 @@ def test_proposal_changes_requested_revised_published_and_read(
     assert 'href="/tags/risc-v/"' in page
     actions = list(ReviewEvent.objects.order_by("pk").values_list("action", "actor__username"))
     assert actions == [
-        ("submitted", "ada"), ("changes_requested", "eddie"),
-        ("resubmitted", "ada"), ("published", "eddie"),
-    ]  # fmt: skip
+        ("submitted", "ada"),
+        ("changes_requested", "eddie"),
+        ("resubmitted", "ada"),
+        ("published", "eddie"),
+    ]
 
 
 def test_suggested_edit_is_pending_beside_the_published_text(client):
@@ -168,9 +187,16 @@ def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(clie
         "Line one, improved by Bob.\n>>>>>>> suggestion\n\nLine two."
     )
     # Publishing the markers is refused, and the editor's text is kept in the form.
-    response = editor_client.post(merge_url, {
-        "title": topic.title, "summary": "", "body": box, "tags": "", "note": "",
-    })  # fmt: skip
+    response = editor_client.post(
+        merge_url,
+        {
+            "title": topic.title,
+            "summary": "",
+            "body": box,
+            "tags": "",
+            "note": "",
+        },
+    )
     assert response.status_code == 200
     assert "still holds a conflict" in response.content.decode()
     assert response.context["form"]["body"].value() == box
@@ -178,9 +204,16 @@ def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(clie
     assert "Bob" not in topic.body
 
     merged = "Line one, improved by Ada and Bob.\n\nLine two."
-    response = editor_client.post(merge_url, {
-        "title": topic.title, "summary": "", "body": merged, "tags": "", "note": "merged both",
-    })  # fmt: skip
+    response = editor_client.post(
+        merge_url,
+        {
+            "title": topic.title,
+            "summary": "",
+            "body": merged,
+            "tags": "",
+            "note": "merged both",
+        },
+    )
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.body == merged
@@ -193,16 +226,22 @@ def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
     topic = published_topic(body="Old.")
     eddie = make_editor()
     stale = workflow.suggest_edit(
-        author=make_stakeholder(), topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Mine."), message="mine",
-    )  # fmt: skip
+        author=make_stakeholder(),
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."),
+        message="mine",
+    )
     workflow.publish_revision(
         revision=workflow.suggest_edit(
-            author=eddie, topic=topic, base=topic.current_revision,
-            text=workflow.Text(topic.title, "", "Theirs."), message="theirs",
+            author=eddie,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text(topic.title, "", "Theirs."),
+            message="theirs",
         ),
         by=eddie,
-    )  # fmt: skip
+    )
     with pytest.raises(workflow.Conflict):
         workflow.publish_revision(revision=stale, by=eddie)
     markers = "<<<<<<< published text\nTheirs.\n=======\nMine.\n>>>>>>> suggestion\n"
@@ -219,9 +258,12 @@ def test_stale_form_warns_the_author_and_keeps_the_suggestion():
     ada, eddie = make_stakeholder(), make_editor()
     stale_form = edit_form(topic, body="Ada's text.")
     newer = workflow.suggest_edit(
-        author=eddie, topic=topic, base=topic.current_revision,
-        text=workflow.Text(title=topic.title, summary="", body="Newer."), message="newer",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(title=topic.title, summary="", body="Newer."),
+        message="newer",
+    )
     workflow.publish_revision(revision=newer, by=eddie)
     response = signed_in(ada).post(f"/topics/{topic.slug}/suggest/", stale_form, follow=True)
     assert "updated while you were writing" in response.content.decode()
@@ -258,7 +300,7 @@ def test_concurrent_publishes_on_postgres_leave_exactly_one_winner():
             base=topic.current_revision,
             text=workflow.Text(topic.title, "", f"Text {n}."),
             message=str(n),
-        )  # fmt: skip
+        )
         for n, editor in enumerate(editors)
     ]
     barrier, outcomes = threading.Barrier(len(editors)), []
@@ -306,9 +348,12 @@ def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
     eddie = make_editor()
     first = topic.current_revision
     second = workflow.suggest_edit(
-        author=eddie, topic=topic, base=first,
-        text=workflow.Text(topic.title, "", "The second wording of the text."), message="Reword",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=first,
+        text=workflow.Text(topic.title, "", "The second wording of the text."),
+        message="Reword",
+    )
     workflow.publish_revision(revision=second, by=eddie)
     page = client.get(f"/topics/{topic.slug}/history/").content.decode()
     assert "Reword" in page and "First" in page and "Current" in page
@@ -343,9 +388,13 @@ def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
 def test_imported_history_shows_on_the_history_page(client):
     topic = published_topic()
     Revision.objects.create(
-        topic=topic, title=topic.title, body="old", author_name="Ralf Gommers",
-        message="Add SIMD page", commit="abc123",
-    )  # fmt: skip
+        topic=topic,
+        title=topic.title,
+        body="old",
+        author_name="Ralf Gommers",
+        message="Add SIMD page",
+        commit="abc123",
+    )
     page = client.get(f"/topics/{topic.slug}/history/").content.decode()
     assert "Ralf Gommers" in page and "Add SIMD page" in page
 
@@ -365,16 +414,25 @@ def test_feedback_becomes_public_once_accepted(client):
 def test_suggested_reference_is_cited_once_accepted_and_survives_body_edits(client):
     topic = published_topic()
     ada, eddie = make_stakeholder(), make_editor()
-    signed_in(ada).post(f"/topics/{topic.slug}/suggest-reference/", {
-        "url": "https://peps.python.org/pep-0725/", "title": "PEP 725", "kind": "pep", "note": "",
-    })  # fmt: skip
+    signed_in(ada).post(
+        f"/topics/{topic.slug}/suggest-reference/",
+        {
+            "url": "https://peps.python.org/pep-0725/",
+            "title": "PEP 725",
+            "kind": "pep",
+            "note": "",
+        },
+    )
     suggestion = ReferenceSuggestion.objects.get()
     signed_in(eddie).post(f"/review/references/{suggestion.pk}/", {"decision": "accept"})
     assert "PEP 725" in client.get(topic.get_absolute_url()).content.decode()
     edit = workflow.suggest_edit(
-        author=eddie, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "New body without links."), message="edit",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "New body without links."),
+        message="edit",
+    )
     workflow.publish_revision(revision=edit, by=eddie)
     assert topic.references.filter(url="https://peps.python.org/pep-0725/").exists()
 
@@ -385,9 +443,12 @@ def test_followers_are_emailed_when_the_topic_changes(django_capture_on_commit_c
     signed_in(ada).post(f"/topics/{topic.slug}/follow/")
     assert TopicFollow.objects.filter(user=ada, topic=topic).exists()
     edit = workflow.suggest_edit(
-        author=eddie, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Changed."), message="Explain more",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Changed."),
+        message="Explain more",
+    )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.publish_revision(revision=edit, by=eddie)
@@ -399,13 +460,19 @@ def test_feed_carries_published_changes_with_messages(client):
     topic = published_topic()
     eddie = make_editor()
     edit = workflow.suggest_edit(
-        author=eddie, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Changed."), message="Explain the ABI",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Changed."),
+        message="Explain the ABI",
+    )
     pending = workflow.suggest_edit(
-        author=eddie, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Pending."), message="Not yet published",
-    )  # fmt: skip
+        author=eddie,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Pending."),
+        message="Not yet published",
+    )
     workflow.publish_revision(revision=edit, by=eddie)
     feed = client.get("/feed/").content.decode()
     assert "Explain the ABI" in feed and pending.message not in feed
@@ -428,11 +495,18 @@ def test_topics_due_for_review_are_flagged_to_readers_and_listed_for_editors(cli
 
 def test_signup_creates_a_stakeholder_with_a_profile_that_editors_verify(client):
     group = StakeholderGroup.objects.get(slug="hardware-vendors")
-    response = client.post("/accounts/signup/", {
-        "username": "grace", "email": "grace@example.com", "display_name": "Grace H.",
-        "affiliation": "ChipCo", "group": group.pk,
-        "password1": "a-very-long-password-1", "password2": "a-very-long-password-1",
-    })  # fmt: skip
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "grace",
+            "email": "grace@example.com",
+            "display_name": "Grace H.",
+            "affiliation": "ChipCo",
+            "group": group.pk,
+            "password1": "a-very-long-password-1",
+            "password2": "a-very-long-password-1",
+        },
+    )
     assert response.status_code == 302
     profile = Profile.objects.get(user__username="grace")
     assert profile.group == group and not profile.is_verified
@@ -474,15 +548,23 @@ def test_admin_moderation_actions_publish_and_log(client):
     topic = published_topic(body="Old.")
     ada = make_stakeholder()
     revision = workflow.suggest_edit(
-        author=ada, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "From the admin."), message="m",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "From the admin."),
+        message="m",
+    )
     admin_client = signed_in(make_maintainer())
     listing = admin_client.get("/admin/topics/revision/?status__exact=pending").content.decode()
     assert "review and compare" in listing
-    response = admin_client.post("/admin/topics/revision/", {
-        "action": "publish_selected", "_selected_action": [revision.pk], "comment": "ok",
-    })  # fmt: skip
+    response = admin_client.post(
+        "/admin/topics/revision/",
+        {
+            "action": "publish_selected",
+            "_selected_action": [revision.pk],
+            "comment": "ok",
+        },
+    )
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.body == "From the admin."
@@ -495,13 +577,25 @@ def test_direct_admin_edit_is_kept_as_a_revision(client):
     topic = published_topic(body="Before.")
     admin_client = signed_in(make_maintainer())
     data = {
-        "title": topic.title, "slug": topic.slug, "status": "published", "summary": "",
-        "body": "After.", "tags": "", "section": "", "parent": "", "order": "0", "nav_title": "",
-        "created_at_0": "2024-01-01", "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01", "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "title": topic.title,
+        "slug": topic.slug,
+        "status": "published",
+        "summary": "",
+        "body": "After.",
+        "tags": "",
+        "section": "",
+        "parent": "",
+        "order": "0",
+        "nav_title": "",
+        "created_at_0": "2024-01-01",
+        "created_at_1": "10:00:00",
+        "updated_at_0": "2024-01-01",
+        "updated_at_1": "10:00:00",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
     response = admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code == 302
     topic.refresh_from_db()
@@ -619,9 +713,12 @@ def test_reused_publish_form_after_publication_is_a_message_not_a_500():
     topic = published_topic()
     editor_client = signed_in(make_editor())
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Once."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Once."),
+        message="m",
+    )
     assert (
         editor_client.post(f"/review/revisions/{revision.pk}/", {"action": "publish"}).status_code
         == 302
@@ -655,18 +752,24 @@ def test_someone_elses_suggestion_cannot_be_revised():
     topic = published_topic()
     ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
     revision = workflow.suggest_edit(
-        author=ada, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Ada's."), message="m",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Ada's."),
+        message="m",
+    )
     assert signed_in(bob).get(f"/suggestions/{revision.pk}/revise/").status_code == 404
 
 
 def test_request_changes_without_a_comment_is_refused_with_a_message():
     topic = published_topic()
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "x"), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "x"),
+        message="m",
+    )
     response = signed_in(make_editor()).post(
         f"/review/revisions/{revision.pk}/", {"action": "request_changes", "comment": ""}
     )
@@ -700,9 +803,12 @@ def test_review_queue_query_count_does_not_grow_with_items():
         for n in range(count):
             author = make_stakeholder(f"s{Revision.objects.count()}-{n}")
             workflow.suggest_edit(
-                author=author, topic=topic, base=topic.current_revision,
-                text=workflow.Text(topic.title, "", f"x{n}"), message=f"m{n}",
-            )  # fmt: skip
+                author=author,
+                topic=topic,
+                base=topic.current_revision,
+                text=workflow.Text(topic.title, "", f"x{n}"),
+                message=f"m{n}",
+            )
             Feedback.objects.create(topic=topic, author=author, body="fb")
             ReferenceSuggestion.objects.create(
                 topic=topic, author=author, url=f"https://e.org/{n}", title="t"
@@ -744,9 +850,12 @@ def test_public_feedback_is_markdown_rendered_and_sanitised(client):
 def test_merge_page_without_a_conflict_sends_the_editor_back_to_the_review():
     topic = published_topic()
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Fresh."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Fresh."),
+        message="m",
+    )
     proposal = workflow.propose_topic(
         author=None, section=None, text=workflow.Text("New", "", "Body."), message="p"
     )
@@ -760,9 +869,12 @@ def test_an_editors_merged_text_is_what_gets_published():
     topic = published_topic(body="Base.")
     eddie = make_editor()
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Suggested."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Suggested."),
+        message="m",
+    )
     workflow.publish_revision(
         revision=revision, by=eddie, merged=workflow.Text(topic.title, "", "Edited by the editor.")
     )
@@ -775,9 +887,12 @@ def test_publishing_a_suggestion_does_not_unarchive_a_topic():
     topic = published_topic()
     Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.ARCHIVED)
     revision = workflow.suggest_edit(
-        author=None, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Edit."), message="m",
-    )  # fmt: skip
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Edit."),
+        message="m",
+    )
     workflow.publish_revision(revision=revision, by=make_editor())
     topic.refresh_from_db()
     assert topic.status == Topic.Status.ARCHIVED
@@ -862,13 +977,19 @@ def test_suggest_an_edit_warns_of_suggestions_already_waiting_even_ones_own():
     client = signed_in(ada)
     assert "already waiting" not in client.get(f"/topics/{topic.slug}/suggest/").content.decode()
     mine = workflow.suggest_edit(
-        author=ada, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Mine."), message="My first try",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."),
+        message="My first try",
+    )
     workflow.suggest_edit(
-        author=bob, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Bob's."), message="An idea from Bob",
-    )  # fmt: skip
+        author=bob,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Bob's."),
+        message="An idea from Bob",
+    )
     page = client.get(f"/topics/{topic.slug}/suggest/").content.decode()
     assert "2 suggestions for this topic are already waiting" in page
     assert "My first try" in page and "An idea from Bob" in page
@@ -889,9 +1010,12 @@ def test_the_revision_admin_list_takes_the_same_queries_for_three_suggestions_or
         authors = [make_stakeholder(f"author{total}-{n}") for n in range(total - len(counts) * 3)]
         for author in authors:
             workflow.suggest_edit(
-                author=author, topic=topic, base=topic.current_revision,
-                text=workflow.Text(topic.title, "", f"By {author}."), message="m",
-            )  # fmt: skip
+                author=author,
+                topic=topic,
+                base=topic.current_revision,
+                text=workflow.Text(topic.title, "", f"By {author}."),
+                message="m",
+            )
         counts.append(count_queries(admin_client, "/admin/topics/revision/"))
     assert counts[0] == counts[1], counts
 
@@ -900,9 +1024,12 @@ def test_services_check_permissions_themselves_so_no_path_can_bypass_them():
     topic = published_topic()
     ada, bob = make_stakeholder("ada"), make_stakeholder("bob")
     suggestion = workflow.suggest_edit(
-        author=ada, topic=topic, base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Mine."), message="m",
-    )  # fmt: skip
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Mine."),
+        message="m",
+    )
     refused = [
         lambda: workflow.publish_revision(revision=suggestion, by=bob),
         lambda: workflow.reject_revision(revision=suggestion, by=bob, reason="no"),

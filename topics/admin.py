@@ -160,9 +160,10 @@ class ReviewEventInline(admin.TabularInline):
 
 class DecisionActionForm(ActionForm):
     comment = forms.CharField(
-        required=False, label="Comment or reason",
+        required=False,
+        label="Comment or reason",
         widget=forms.TextInput(attrs={"size": 40, "placeholder": "required to refuse or reject"}),
-    )  # fmt: skip
+    )
 
 
 @admin.register(Revision)
@@ -185,9 +186,19 @@ class RevisionAdmin(admin.ModelAdmin):
     raw_id_fields = ["topic", "author", "based_on", "replaces"]
     readonly_fields = ["commit", "status", "topic", "based_on", "replaces", "author", "author_name"]
     fields = [
-        "topic", "status", "title", "summary", "body", "tags", "message", "author",
-        "author_name", "based_on", "replaces", "commit",
-    ]  # fmt: skip
+        "topic",
+        "status",
+        "title",
+        "summary",
+        "body",
+        "tags",
+        "message",
+        "author",
+        "author_name",
+        "based_on",
+        "replaces",
+        "commit",
+    ]
     inlines = [ReviewEventInline]
     action_form = DecisionActionForm
     actions = ["publish_selected", "request_changes_selected", "reject_selected"]
@@ -328,9 +339,10 @@ class TopicFollowAdmin(admin.ModelAdmin):
 
 class TagMergeForm(ActionForm):
     into = forms.CharField(
-        required=False, label="Merge into",
+        required=False,
+        label="Merge into",
         widget=forms.TextInput(attrs={"size": 20, "placeholder": "tag to keep (optional)"}),
-    )  # fmt: skip
+    )
 
 
 @admin.register(Tag)
@@ -404,8 +416,15 @@ class RoundAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["candidates"]
-    fields = ["title", "slug", "description", "candidates", "opens_at", "closes_at",
-              "show_partial_results"]  # fmt: skip
+    fields = [
+        "title",
+        "slug",
+        "description",
+        "candidates",
+        "opens_at",
+        "closes_at",
+        "show_partial_results",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(ballot_total=Count("ballots"))

@@ -48,9 +48,20 @@ class TopicAdminForm(forms.ModelForm):
     class Meta:
         model = Topic
         fields = [
-            "title", "slug", "status", "summary", "body", "tags", "section", "parent", "order",
-            "nav_title", "is_home", "created_at", "updated_at",
-        ]  # fmt: skip
+            "title",
+            "slug",
+            "status",
+            "summary",
+            "body",
+            "tags",
+            "section",
+            "parent",
+            "order",
+            "nav_title",
+            "is_home",
+            "created_at",
+            "updated_at",
+        ]
         widgets = {"body": AdminMarkdownxWidget}
 
     def clean_title(self) -> str:
@@ -125,9 +136,10 @@ class RevisionForm(forms.Form):
         required=False, max_length=1000, help_text=_("Comma-separated, for example: abi, wheels")
     )
     message = forms.CharField(
-        max_length=500, label=_("What did you change, and why?"),
+        max_length=500,
+        label=_("What did you change, and why?"),
         widget=forms.TextInput(attrs={"size": 80}),
-    )  # fmt: skip
+    )
 
     def clean_title(self) -> str:
         return clean_plain_title(self.cleaned_data["title"])
@@ -246,9 +258,9 @@ class ProposalForm(RevisionForm):
         if not section.topic_template.strip():
             note = _("“%(section)s” has no template; your text is kept.")
             return cls(initial=initial), note % {"section": section.title}
-        templates = list(Section.objects.exclude(topic_template="").values_list(
-            "topic_template", flat=True
-        ))  # fmt: skip
+        templates = list(
+            Section.objects.exclude(topic_template="").values_list("topic_template", flat=True)
+        )
         body = initial["body"]
         if body.strip() and not data.get("replace_text") and not cls.is_a_template(body, templates):
             note = _(
@@ -325,9 +337,10 @@ class DecisionForm(forms.Form):
     ]
     action = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect)
     comment = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required to request changes or reject: the author reads it."),
-    )  # fmt: skip
+    )
 
     def clean(self):
         data = super().clean()

@@ -157,12 +157,23 @@ def published_nav() -> Navigation:
     places = {pk: label for r in rankings.values() for pk, label in r.places.items()}
     rows = [
         (
-            t.pk, t.slug, t.title, t.nav_title, t.summary, t.order, t.parent_id, t.is_home,
-            t.section_id, t.section.slug if t.section else "", t.section.title if t.section else "",
-            t.section.order if t.section else 0, t.section.numbered if t.section else False,
-            t.section.follow_ranking if t.section else False, places.get(t.pk),
+            t.pk,
+            t.slug,
+            t.title,
+            t.nav_title,
+            t.summary,
+            t.order,
+            t.parent_id,
+            t.is_home,
+            t.section_id,
+            t.section.slug if t.section else "",
+            t.section.title if t.section else "",
+            t.section.order if t.section else 0,
+            t.section.numbered if t.section else False,
+            t.section.follow_ranking if t.section else False,
+            places.get(t.pk),
         )
         for t in topics
-    ]  # fmt: skip
+    ]
     signature = hashlib.blake2b(repr(sorted(rows)).encode(), digest_size=12).hexdigest()
     return Navigation(entries=build_nav(topics, rankings), signature=signature, rankings=rankings)

@@ -70,9 +70,13 @@ def limit_for(view_name: str) -> Limit | None:
 def wait_seconds(request: HttpRequest, limit: Limit) -> int | None:
     """Count one POST against `limit`; the seconds to wait when it is over, else None."""
     usage = get_usage(
-        request, group=limit.group, key=limit.key, rate=limit.rate_now(), method="POST",
+        request,
+        group=limit.group,
+        key=limit.key,
+        rate=limit.rate_now(),
+        method="POST",
         increment=True,
-    )  # fmt: skip
+    )
     if usage is None or not usage["should_limit"]:
         return None
     return max(usage["time_left"], 1)

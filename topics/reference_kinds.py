@@ -38,34 +38,62 @@ RULES: tuple[Rule, ...] = (
     Rule("pep", host=r"^python\.org$", path=r"^/dev/peps/pep-\d+"),
     # A draft PEP kept in a repository (benfogle/peps/blob/master/pep-9999.rst).
     Rule("pep", host=_FORGE, path=r"/blob/[^/]+/pep-\d+\.(rst|txt|md)$"),
-    Rule("issue", host=_FORGE, path=r"^/[^/]+/[^/]+/(-/)?(issues|pulls?|merge_requests|discussions|commit)/\w+"),  # noqa: E501
+    Rule(
+        "issue",
+        host=_FORGE,
+        path=r"^/[^/]+/[^/]+/(-/)?(issues|pulls?|merge_requests|discussions|commit)/\w+",
+    ),  # noqa: E501
     Rule("issue", host=r"^(bugs\.python\.org|bugzilla\.|sourceware\.org|issues\.apache\.org)"),
-    Rule("forum", host=r"^(discuss\.python\.org|discourse\.|mail\.python\.org|lists\.|groups\.google\.com|mail-archive\.com|news\.ycombinator\.com|(old\.)?reddit\.com|twitter\.com|x\.com|fosstodon\.org|mastodon\.)"),  # noqa: E501
+    Rule(
+        "forum",
+        host=r"^(discuss\.python\.org|discourse\.|mail\.python\.org|lists\.|groups\.google\.com|mail-archive\.com|news\.ycombinator\.com|(old\.)?reddit\.com|twitter\.com|x\.com|fosstodon\.org|mastodon\.)",
+    ),  # noqa: E501
     Rule("forum", path=r"/(pipermail|archives/list|mailman)/"),
-    Rule("talk", host=r"^(youtube\.com|youtu\.be|vimeo\.com|pyvideo\.org|slideshare\.net|speakerdeck\.com|podcasts\.apple\.com|open\.spotify\.com)"),  # noqa: E501
+    Rule(
+        "talk",
+        host=r"^(youtube\.com|youtu\.be|vimeo\.com|pyvideo\.org|slideshare\.net|speakerdeck\.com|podcasts\.apple\.com|open\.spotify\.com)",
+    ),  # noqa: E501
     Rule("talk", path=r"/(talks?|podcasts?|episodes?)/"),
-    Rule("paper", host=r"^(arxiv\.org|doi\.org|dl\.acm\.org|ieeexplore\.ieee\.org|conference\.scipy\.org|proceedings\.)"),  # noqa: E501
+    Rule(
+        "paper",
+        host=r"^(arxiv\.org|doi\.org|dl\.acm\.org|ieeexplore\.ieee\.org|conference\.scipy\.org|proceedings\.)",
+    ),  # noqa: E501
     Rule("paper", path=r"(\.pdf$|/pubs?/|/papers?/|/proceedings/)"),
-    Rule("book", host=r"^(manning\.com|oreilly\.com|nostarch\.com|py-pkgs\.org|packt\.com|pragprog\.com)$"),  # noqa: E501
+    Rule(
+        "book",
+        host=r"^(manning\.com|oreilly\.com|nostarch\.com|py-pkgs\.org|packt\.com|pragprog\.com)$",
+    ),  # noqa: E501
     Rule("book", path=r"^/books?/"),
     Rule("article", host=r"(^|\.)wikipedia\.org$|^lwn\.net$|^realpython\.com$"),
     # Web archive copies: classified by the page they keep.
-    Rule("blog", host=r"(blog|^medium\.com$|substack\.com$|wordpress\.com$|^dev\.to$|^snarky\.ca$|^thephd\.dev$)"),  # noqa: E501
+    Rule(
+        "blog",
+        host=r"(blog|^medium\.com$|substack\.com$|wordpress\.com$|^dev\.to$|^snarky\.ca$|^thephd\.dev$)",
+    ),  # noqa: E501
     Rule("blog", path=r"(/blog/|/posts?/|^/\d{4}/\d{2}/)"),
     # A document in a repository (README.md, a proposal); a repository's files are its project.
     Rule("docs", host=_FORGE, path=r"^/[^/]+/[^/]+/blob/.+\.(md|rst|txt|adoc)$"),
     Rule("project", host=_FORGE),
     Rule("project", host=r"^(pypi\.org|test\.pypi\.org)$", path=r"^/project/"),
-    Rule("project", host=r"^(anaconda\.org|prefix\.dev|crates\.io|npmjs\.com|rubygems\.org|cran\.r-project\.org|cpan\.org|metacpan\.org|packages\.ubuntu\.com|packages\.debian\.org|archlinux\.org|formulae\.brew\.sh|sourceforge\.net)$"),  # noqa: E501
-    Rule("docs", host=r"(^docs?\.|^learn\.microsoft\.com$|readthedocs|\.pypa\.io$|^packaging\.python\.org$|^wiki\.)"),  # noqa: E501
-    Rule("docs", path=r"(^/docs?/|/docs?/|/documentation/|/manual/|/guides?/|/user[-_]?guide|/en/(latest|stable)/|^/(latest|stable)/|devdocs|/neps/|/reference/|/api-reference/|/tutorials?/|/install|/help/|/faq|/specifications?/|/wiki/|/onlinedocs/|/get-started|/getting[-_]started|/developers?/)"),  # noqa: E501
+    Rule(
+        "project",
+        host=r"^(anaconda\.org|prefix\.dev|crates\.io|npmjs\.com|rubygems\.org|cran\.r-project\.org|cpan\.org|metacpan\.org|packages\.ubuntu\.com|packages\.debian\.org|archlinux\.org|formulae\.brew\.sh|sourceforge\.net)$",
+    ),  # noqa: E501
+    Rule(
+        "docs",
+        host=r"(^docs?\.|^learn\.microsoft\.com$|readthedocs|\.pypa\.io$|^packaging\.python\.org$|^wiki\.)",
+    ),  # noqa: E501
+    Rule(
+        "docs",
+        path=r"(^/docs?/|/docs?/|/documentation/|/manual/|/guides?/|/user[-_]?guide|/en/(latest|stable)/|^/(latest|stable)/|devdocs|/neps/|/reference/|/api-reference/|/tutorials?/|/install|/help/|/faq|/specifications?/|/wiki/|/onlinedocs/|/get-started|/getting[-_]started|/developers?/)",
+    ),  # noqa: E501
     # A vendor's developer pages that are not documentation: its libraries and tools.
     Rule("project", host=r"^developers?\."),
     # What is left at the root of a site, or under /project(s)/ or /product(s)/, is a project's page.
     Rule("project", path=_HOME),
     Rule("project", path=r"^/(projects?|products?|downloads?|software|tools?)(/|$)"),
     Rule("docs", path=r"\.html?$"),
-)  # fmt: skip
+)
 
 
 def _host_and_path(url: str) -> tuple[str, str]:
@@ -125,14 +153,58 @@ def url_variants(url: str) -> set[str]:
 # Link texts that say nothing of what they point at.
 GENERIC_TEXTS = frozenset(
     {
-        "", "here", "there", "this", "that", "link", "this link", "page", "this page", "click here",
-        "see here", "read more", "more", "website", "site", "web site", "homepage", "home page",
-        "docs", "documentation", "source", "code", "repo", "repository", "github", "github repo",
-        "on github", "pypi", "pypi package", "package", "paper", "article", "post", "blog post",
-        "blog", "thread", "discourse thread", "twitter thread", "tweet", "discussion", "issue",
-        "pr", "pull request", "comment", "talk", "video", "slides", "tool", "details", "example",
+        "",
+        "here",
+        "there",
+        "this",
+        "that",
+        "link",
+        "this link",
+        "page",
+        "this page",
+        "click here",
+        "see here",
+        "read more",
+        "more",
+        "website",
+        "site",
+        "web site",
+        "homepage",
+        "home page",
+        "docs",
+        "documentation",
+        "source",
+        "code",
+        "repo",
+        "repository",
+        "github",
+        "github repo",
+        "on github",
+        "pypi",
+        "pypi package",
+        "package",
+        "paper",
+        "article",
+        "post",
+        "blog post",
+        "blog",
+        "thread",
+        "discourse thread",
+        "twitter thread",
+        "tweet",
+        "discussion",
+        "issue",
+        "pr",
+        "pull request",
+        "comment",
+        "talk",
+        "video",
+        "slides",
+        "tool",
+        "details",
+        "example",
     }
-)  # fmt: skip
+)
 _DEMONSTRATIVE = re.compile(r"^(this|that|these|those)\b", re.I)
 _NUMBER = re.compile(r"^#?\d+$")
 _BARE_URL = re.compile(r"^(https?://)?(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.I)

@@ -45,18 +45,27 @@ def page_data(results) -> dict:
         if step.margin == 0:
             label, sentence = "tie", TIE_SENTENCE
         a, b = step.pair
-        steps.append({
-            "winner": [titles[s] for s in step.winner_group],
-            "loser": [titles[s] for s in step.loser_group],
-            "margin": step.margin, "a": titles[a], "b": titles[b],
-            "for": step.direct[0], "against": step.direct[1],
-            "support": support, "label": label, "sentence": sentence,
-        })  # fmt: skip
+        steps.append(
+            {
+                "winner": [titles[s] for s in step.winner_group],
+                "loser": [titles[s] for s in step.loser_group],
+                "margin": step.margin,
+                "a": titles[a],
+                "b": titles[b],
+                "for": step.direct[0],
+                "against": step.direct[1],
+                "support": support,
+                "label": label,
+                "sentence": sentence,
+            }
+        )
     matrix = [
         {
             "title": titles[a],
             "cells": [
-                None if a == b else {
+                None
+                if a == b
+                else {
                     "value": tally.pairwise[a][b],
                     "heat": round(10 * tally.pairwise[a][b] / total),
                     "wins": tally.pairwise[a][b] > tally.pairwise[b][a],
@@ -65,7 +74,7 @@ def page_data(results) -> dict:
             ],
         }
         for a in order
-    ]  # fmt: skip
+    ]
     places = results.places
     balanced_places = ranking.place_labels(results.balanced_ranking)
     rows = [
@@ -100,7 +109,7 @@ def page_data(results) -> dict:
                 "ranking": [[titles[s] for s in group] for group in g.ranking],
             }
             for g in results.groups
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -112,13 +121,18 @@ def participation_chart(groups) -> dict:
     for index, group in enumerate(groups):
         y = index * (CHART_BAR_HEIGHT + 10)
         longest = max(group.ballots, group.eligible or 0) * scale
-        bars.append({
-            "name": group.name, "ballots": group.ballots, "eligible": group.eligible,
-            "y": y, "text_y": y + CHART_BAR_HEIGHT * 0.68,
-            "width": round(group.ballots * scale, 1),
-            "eligible_width": round((group.eligible or 0) * scale, 1),
-            "value_x": CHART_LABEL_WIDTH + round(longest, 1) + 6,
-        })  # fmt: skip
+        bars.append(
+            {
+                "name": group.name,
+                "ballots": group.ballots,
+                "eligible": group.eligible,
+                "y": y,
+                "text_y": y + CHART_BAR_HEIGHT * 0.68,
+                "width": round(group.ballots * scale, 1),
+                "eligible_width": round((group.eligible or 0) * scale, 1),
+                "value_x": CHART_LABEL_WIDTH + round(longest, 1) + 6,
+            }
+        )
     return {
         "bars": bars,
         "width": CHART_WIDTH,

@@ -102,11 +102,20 @@ def read_history(
     config = "mkdocs.yml"
     log = _git(
         project,
-        "-c", "log.showSignature=false",
-        "log", "-z", "--topo-order", "-M", "--name-status", "--no-color",
+        "-c",
+        "log.showSignature=false",
+        "log",
+        "-z",
+        "--topo-order",
+        "-M",
+        "--name-status",
+        "--no-color",
         f"--format={_COMMIT_MARK}%H%x00%an%x00%aI%x00%B",
-        "HEAD", "--", f"{prefix}{docs}", f"{prefix}{config}",
-    )  # fmt: skip
+        "HEAD",
+        "--",
+        f"{prefix}{docs}",
+        f"{prefix}{config}",
+    )
     history = GitHistory()
     now: dict[str, str | None] = {}  # path in an older commit -> its path at HEAD
     newest_first: list[dict[str, Any]] = []

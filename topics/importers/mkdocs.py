@@ -561,11 +561,16 @@ class MkDocsImporter:
             if newest and latest and newest.created_at > latest.created_at:
                 latest = newest
             tags = getattr(topic, "_import_tags", "")
-            if latest and (latest.title, latest.summary, latest.body) == (
-                topic.title,
-                topic.summary,
-                topic.body,
-            ) and sorted(parse_tags(latest.tags)) == sorted(parse_tags(tags)):  # fmt: skip
+            if (
+                latest
+                and (latest.title, latest.summary, latest.body)
+                == (
+                    topic.title,
+                    topic.summary,
+                    topic.body,
+                )
+                and sorted(parse_tags(latest.tags)) == sorted(parse_tags(tags))
+            ):
                 self._make_current(topic, latest)
                 continue
             # The base is part of the key: the file's text, imported again over a

@@ -14,9 +14,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 LICENCE_FILES = (
-    "LICENSE", "LICENSE.md", "LICENSE.txt", "LICENSE.rst",
-    "LICENCE", "LICENCE.md", "LICENCE.txt", "COPYING", "COPYING.md", "COPYING.txt",
-)  # fmt: skip
+    "LICENSE",
+    "LICENSE.md",
+    "LICENSE.txt",
+    "LICENSE.rst",
+    "LICENCE",
+    "LICENCE.md",
+    "LICENCE.txt",
+    "COPYING",
+    "COPYING.md",
+    "COPYING.txt",
+)
 # (SPDX identifier, phrases that must all appear), most specific first.
 LICENCE_SIGNS = [
     ("BSD-3-Clause", ["redistribution and use in source and binary forms", "neither the name"]),

@@ -44,12 +44,16 @@ class Section(models.Model):
         ),
     )
     ranking_round = models.ForeignKey(
-        "Round", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "Round",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_(
             "The closed voting round whose result orders this section. Empty: the most "
             "recently closed round (by its own dates) whose candidates are this section's topics."
         ),
-    )  # fmt: skip
+    )
     topic_template = models.TextField(
         blank=True,
         help_text=_("Markdown that a proposal of a new topic in this section starts from."),
@@ -106,10 +110,21 @@ class TopicQuerySet(models.QuerySet):
     def for_nav(self) -> TopicQuerySet:
         """Just what the navigation needs, for every topic in one query."""
         return self.select_related("section").only(
-            "title", "slug", "nav_title", "summary", "order", "parent_id", "section_id", "is_home",
-            "section__title", "section__slug", "section__order", "section__numbered",
-            "section__follow_ranking", "section__ranking_round_id",
-        )  # fmt: skip
+            "title",
+            "slug",
+            "nav_title",
+            "summary",
+            "order",
+            "parent_id",
+            "section_id",
+            "is_home",
+            "section__title",
+            "section__slug",
+            "section__order",
+            "section__numbered",
+            "section__follow_ranking",
+            "section__ranking_round_id",
+        )
 
     def for_list(self) -> TopicQuerySet:
         """Topics shown as a list with their section and tags, in a fixed number of queries."""
@@ -131,13 +146,21 @@ class Topic(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True, help_text=SLUG_HELP)
     section = models.ForeignKey(
-        Section, null=True, blank=True, on_delete=models.PROTECT, related_name="topics",
+        Section,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topics",
         help_text=_("Empty for a top-level page."),
-    )  # fmt: skip
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         help_text=_("For a sub-page: the topic it belongs under."),
-    )  # fmt: skip
+    )
     order = models.PositiveIntegerField(default=0)
     nav_title = models.CharField(
         max_length=200, blank=True, help_text=_("Shorter title for the navigation, if any.")
@@ -153,24 +176,40 @@ class Topic(models.Model):
     plain_text = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
     source_path = models.CharField(
-        max_length=300, null=True, blank=True, unique=True, editable=False,
+        max_length=300,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
         help_text=_("Path of the Markdown file this topic was imported from (docs/…)."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     current_revision = models.ForeignKey(
-        "Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        editable=False, help_text=_("The revision readers see."),
-    )  # fmt: skip
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text=_("The revision readers see."),
+    )
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
     last_reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="proposed_topics", help_text=_("Who proposed this topic, if anyone."),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_topics",
+        help_text=_("Who proposed this topic, if anyone."),
+    )
     references = models.ManyToManyField(
         "Reference", through="Citation", related_name="topics", blank=True
     )
@@ -341,9 +380,12 @@ class Image(models.Model):
 
     file = models.ImageField(upload_to="uploads/", max_length=300)
     source_path = models.CharField(
-        max_length=300, null=True, blank=True, unique=True,
+        max_length=300,
+        null=True,
+        blank=True,
+        unique=True,
         help_text=_("Path in the imported docs/ folder, if imported."),
-    )  # fmt: skip
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -387,9 +429,12 @@ class Revision(models.Model):
     tags = models.CharField(max_length=1000, blank=True, help_text=_("Comma-separated tags."))
     status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="revisions",
-    )  # fmt: skip
+    )
     author_name = models.CharField(
         max_length=200, blank=True, help_text=_("For imported history: the original author.")
     )
@@ -397,13 +442,21 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     commit = models.CharField(max_length=64, blank=True, help_text=_("Imported commit id."))
     based_on = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("The published revision this one was written from."),
-    )  # fmt: skip
+    )
     replaces = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("The earlier version of this suggestion, when its author revised it."),
-    )  # fmt: skip
+    )
 
     objects = RevisionQuerySet.as_manager()
 

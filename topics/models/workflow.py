@@ -32,13 +32,19 @@ class ReviewEvent(models.Model):
         "Feedback", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     reference_suggestion = models.ForeignKey(
-        "ReferenceSuggestion", null=True, blank=True, on_delete=models.CASCADE,
+        "ReferenceSuggestion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="events",
-    )  # fmt: skip
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="review_events",
-    )  # fmt: skip
+    )
     action = models.CharField(max_length=30, choices=Action)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -74,9 +80,12 @@ class Input(models.Model):
         blank=True, help_text=_("The editor's answer; a reason when declined.")
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -50,9 +50,11 @@ def review_feedback(*, feedback: Feedback, by, accept: bool, answer: str = "") -
     feedback.answer, feedback.reviewed_by, feedback.reviewed_at = answer, by, timezone.now()
     feedback.save()
     event = ReviewEvent.objects.create(
-        feedback=feedback, actor=by, comment=answer,
+        feedback=feedback,
+        actor=by,
+        comment=answer,
         action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
-    )  # fmt: skip
+    )
     notifications.notify_input_decision(item=feedback, event=event)
     return feedback
 
@@ -85,17 +87,20 @@ def review_reference_suggestion(
             url=suggestion.url, defaults={"title": suggestion.title, "kind": suggestion.kind}
         )
         Citation.objects.get_or_create(
-            topic=suggestion.topic, reference=reference,
+            topic=suggestion.topic,
+            reference=reference,
             defaults={"text": suggestion.title, "from_body": False},
-        )  # fmt: skip
+        )
         suggestion.reference = reference
     suggestion.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
     suggestion.answer, suggestion.reviewed_by, suggestion.reviewed_at = answer, by, timezone.now()
     suggestion.save()
     event = ReviewEvent.objects.create(
-        reference_suggestion=suggestion, actor=by, comment=answer,
+        reference_suggestion=suggestion,
+        actor=by,
+        comment=answer,
         action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
-    )  # fmt: skip
+    )
     notifications.notify_input_decision(item=suggestion, event=event)
     return suggestion
 

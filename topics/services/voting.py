@@ -286,7 +286,7 @@ def _compute(round_: Round) -> RoundResults:
             tally.schulze.ranking,
             samples=BOOTSTRAP_SAMPLES,
             seed=BOOTSTRAP_SEED,
-        )  # fmt: skip
+        )
         if ballots
         else []
     )

@@ -95,9 +95,15 @@ def propose_topic(*, author, section: Section | None, text: Text, message: str) 
     )
     save_topic(topic=topic)
     revision = Revision.objects.create(
-        topic=topic, author=author, status=Revision.Status.PENDING, message=message,
-        title=text.title, summary=text.summary, body=text.body, tags=text.tags,
-    )  # fmt: skip
+        topic=topic,
+        author=author,
+        status=Revision.Status.PENDING,
+        message=message,
+        title=text.title,
+        summary=text.summary,
+        body=text.body,
+        tags=text.tags,
+    )
     event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
     notify_editors_of_revision(revision=revision, event=event)
     return revision
@@ -111,9 +117,16 @@ def suggest_edit(
     if base is not None and base.topic_id != topic.pk:
         raise WorkflowError("That revision belongs to another topic.")
     revision = Revision.objects.create(
-        topic=topic, author=author, status=Revision.Status.PENDING, message=message,
-        based_on=base, title=text.title, summary=text.summary, body=text.body, tags=text.tags,
-    )  # fmt: skip
+        topic=topic,
+        author=author,
+        status=Revision.Status.PENDING,
+        message=message,
+        based_on=base,
+        title=text.title,
+        summary=text.summary,
+        body=text.body,
+        tags=text.tags,
+    )
     event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
     notify_editors_of_revision(revision=revision, event=event)
     return revision
@@ -130,10 +143,17 @@ def revise(*, revision: Revision, by, text: Text, message: str) -> Revision:
             f"This suggestion is {revision.get_status_display().lower()}; it cannot be revised."
         )
     new = Revision.objects.create(
-        topic=revision.topic, author=by, status=Revision.Status.PENDING, message=message,
-        based_on=revision.based_on, replaces=revision,
-        title=text.title, summary=text.summary, body=text.body, tags=text.tags,
-    )  # fmt: skip
+        topic=revision.topic,
+        author=by,
+        status=Revision.Status.PENDING,
+        message=message,
+        based_on=revision.based_on,
+        replaces=revision,
+        title=text.title,
+        summary=text.summary,
+        body=text.body,
+        tags=text.tags,
+    )
     revision.status = Revision.Status.SUPERSEDED
     revision.save(update_fields=["status"])
     if revision.topic.status == Topic.Status.DRAFT:
@@ -178,9 +198,12 @@ def request_changes(*, revision: Revision, by, comment: str) -> Revision:
     if not comment.strip():
         raise WorkflowError("Say what should change: the author sees your comment.")
     return _answer(
-        revision, by, status=Revision.Status.CHANGES_REQUESTED,
-        action=ReviewEvent.Action.CHANGES_REQUESTED, text=comment,
-    )  # fmt: skip
+        revision,
+        by,
+        status=Revision.Status.CHANGES_REQUESTED,
+        action=ReviewEvent.Action.CHANGES_REQUESTED,
+        text=comment,
+    )
 
 
 @transaction.atomic
@@ -190,9 +213,12 @@ def reject_revision(*, revision: Revision, by, reason: str) -> Revision:
     if not reason.strip():
         raise WorkflowError("Give a reason: the author sees it.")
     return _answer(
-        revision, by, status=Revision.Status.REJECTED,
-        action=ReviewEvent.Action.REJECTED, text=reason,
-    )  # fmt: skip
+        revision,
+        by,
+        status=Revision.Status.REJECTED,
+        action=ReviewEvent.Action.REJECTED,
+        text=reason,
+    )
 
 
 def merge_with_published(revision: Revision) -> tuple[Text, int]:
@@ -258,11 +284,18 @@ def publish_revision(
         # The editor's text is what gets published; the suggestion is kept as written.
         suggestion = revision
         revision = Revision.objects.create(
-            topic=topic, author=suggestion.author, author_name=suggestion.author_name,
-            status=Revision.Status.PENDING, based_on=topic.current_revision, replaces=suggestion,
+            topic=topic,
+            author=suggestion.author,
+            author_name=suggestion.author_name,
+            status=Revision.Status.PENDING,
+            based_on=topic.current_revision,
+            replaces=suggestion,
             message=suggestion.message or "Merged suggestion",
-            title=merged.title, summary=merged.summary, body=merged.body, tags=merged.tags,
-        )  # fmt: skip
+            title=merged.title,
+            summary=merged.summary,
+            body=merged.body,
+            tags=merged.tags,
+        )
         suggestion.status = Revision.Status.SUPERSEDED
         suggestion.save(update_fields=["status"])
         _event(
@@ -318,11 +351,17 @@ def restore_revision(*, revision: Revision, by, reason: str) -> Revision:
     if revision.pk == topic.current_revision_id:
         raise InvalidTransition("This revision is already the published text.")
     restored = Revision.objects.create(
-        topic=topic, author=by, status=Revision.Status.PENDING, based_on=topic.current_revision,
+        topic=topic,
+        author=by,
+        status=Revision.Status.PENDING,
+        based_on=topic.current_revision,
         message=f"Restored the text of {revision.created_at:%Y-%m-%d %H:%M} (#{revision.pk}): "
         f"{reason}"[:500],
-        title=revision.title, summary=revision.summary, body=revision.body, tags=revision.tags,
-    )  # fmt: skip
+        title=revision.title,
+        summary=revision.summary,
+        body=revision.body,
+        tags=revision.tags,
+    )
     _apply(topic=topic, revision=restored, by=by)
     _event(restored, by, ReviewEvent.Action.RESTORED, f"From revision #{revision.pk}: {reason}")
     return restored
@@ -335,14 +374,28 @@ def record_direct_edit(
     """Store a maintainer's direct edit (admin) as a published revision, if the text changed."""
     current = topic.current_revision
     tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
-    if current and (current.title, current.summary, current.body) == (
-        topic.title, topic.summary, topic.body,
-    ) and sorted(_tag_names(current.tags)) == sorted(_tag_names(tags)):  # fmt: skip
+    if (
+        current
+        and (current.title, current.summary, current.body)
+        == (
+            topic.title,
+            topic.summary,
+            topic.body,
+        )
+        and sorted(_tag_names(current.tags)) == sorted(_tag_names(tags))
+    ):
         return None
     revision = Revision.objects.create(
-        topic=topic, author=by, status=Revision.Status.PUBLISHED, based_on=current,
-        message=message, title=topic.title, summary=topic.summary, body=topic.body, tags=tags,
-    )  # fmt: skip
+        topic=topic,
+        author=by,
+        status=Revision.Status.PUBLISHED,
+        based_on=current,
+        message=message,
+        title=topic.title,
+        summary=topic.summary,
+        body=topic.body,
+        tags=tags,
+    )
     Topic.objects.filter(pk=topic.pk).update(
         current_revision=revision, updated_at=revision.created_at
     )

@@ -52,9 +52,10 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=Profile.objects.get(pk=profile.pk))
     if request.method == "POST" and form.is_valid():
         change = accounts.change_profile(
-            profile=profile, by=request.user,
+            profile=profile,
+            by=request.user,
             **{name: form.cleaned_data[name] for name in form.Meta.fields},
-        )  # fmt: skip
+        )
         if change.needs_verification_again:
             messages.warning(request, "You changed your group: an editor will verify you again.")
         messages.success(request, "Your profile is saved.")

@@ -77,14 +77,17 @@ def round_list(request: HttpRequest) -> JsonResponse:
     rounds = Round.objects.order_by("-closes_at")
     items = [
         {
-            "slug": r.slug, "title": r.title, "state": r.state,
-            "opens": r.opens_at.isoformat(), "closes": r.closes_at.isoformat(),
+            "slug": r.slug,
+            "title": r.title,
+            "state": r.state,
+            "opens": r.opens_at.isoformat(),
+            "closes": r.closes_at.isoformat(),
             "results": request.build_absolute_uri(
                 reverse("api_round_results", kwargs={"slug": r.slug})
             ),
         }
         for r in rounds
-    ]  # fmt: skip
+    ]
     return JsonResponse({"count": len(items), "results": items})
 
 
@@ -95,27 +98,33 @@ def round_results(request: HttpRequest, slug: str) -> JsonResponse:
         return JsonResponse({"detail": "Results are shown when the round closes."}, status=403)
     results = voting.round_results(round_)
     tally = results.tally
-    return JsonResponse({
-        "round": round_.slug,
-        "state": round_.state,
-        "ballots": tally.ballot_count,
-        "candidates": results.candidates,
-        "ranking": results.ranking,
-        "places": results.places,
-        "pairwise": tally.pairwise,
-        "strongest_paths": tally.schulze.strongest_paths,
-        "steps": [
-            {"above": s.winner_group, "below": s.loser_group, "margin": s.margin,
-             "support": results.step_support[i] if i < len(results.step_support) else None}
-            for i, s in enumerate(tally.schulze.steps)
-        ],
-        "first_preferences": tally.first_preferences,
-        "borda": tally.borda,
-        "groups": {
-            g.name: {"ballots": g.ballots, "eligible": g.eligible, "ranking": g.ranking}
-            for g in results.groups
-        },
-        "balanced_ranking": results.balanced_ranking,
-        "previous_round": results.previous_round[0] if results.previous_round else None,
-        "movement": results.movement,
-    })  # fmt: skip
+    return JsonResponse(
+        {
+            "round": round_.slug,
+            "state": round_.state,
+            "ballots": tally.ballot_count,
+            "candidates": results.candidates,
+            "ranking": results.ranking,
+            "places": results.places,
+            "pairwise": tally.pairwise,
+            "strongest_paths": tally.schulze.strongest_paths,
+            "steps": [
+                {
+                    "above": s.winner_group,
+                    "below": s.loser_group,
+                    "margin": s.margin,
+                    "support": results.step_support[i] if i < len(results.step_support) else None,
+                }
+                for i, s in enumerate(tally.schulze.steps)
+            ],
+            "first_preferences": tally.first_preferences,
+            "borda": tally.borda,
+            "groups": {
+                g.name: {"ballots": g.ballots, "eligible": g.eligible, "ranking": g.ranking}
+                for g in results.groups
+            },
+            "balanced_ranking": results.balanced_ranking,
+            "previous_round": results.previous_round[0] if results.previous_round else None,
+            "movement": results.movement,
+        }
+    )

@@ -44,12 +44,19 @@ def published_changes() -> QuerySet[Revision]:
         .annotate(previous_id=Subquery(previous))
         .select_related("topic", "author__profile")
         .only(
-            "created_at", "message", "author_name", "topic__title", "topic__slug",
-            "author__username", "author__is_active", "author__is_staff", "author__is_superuser",
+            "created_at",
+            "message",
+            "author_name",
+            "topic__title",
+            "topic__slug",
+            "author__username",
+            "author__is_active",
+            "author__is_staff",
+            "author__is_superuser",
             "author__profile__display_name",
         )
         .order_by("-created_at", "-pk")
-    )  # fmt: skip
+    )
 
 
 def change_url(change: Revision) -> str:

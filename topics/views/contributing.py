@@ -76,9 +76,12 @@ def suggest_edit(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, "This form refers to a version of the topic that does not exist.")
         else:
             revision = workflow.suggest_edit(
-                author=request.user, topic=topic, base=base, text=form.text(),
+                author=request.user,
+                topic=topic,
+                base=base,
+                text=form.text(),
                 message=form.cleaned_data["message"],
-            )  # fmt: skip
+            )
             if workflow.is_behind(revision):
                 messages.warning(
                     request,
@@ -120,9 +123,11 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             workflow.revise(
-                revision=revision, by=request.user, text=form.text(),
+                revision=revision,
+                by=request.user,
+                text=form.text(),
                 message=form.cleaned_data["message"],
-            )  # fmt: skip
+            )
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
@@ -144,9 +149,11 @@ def give_feedback(request: HttpRequest, slug: str) -> HttpResponse:
     form = FeedbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contributions.give_feedback(
-            author=request.user, topic=topic, body=form.cleaned_data["body"],
+            author=request.user,
+            topic=topic,
+            body=form.cleaned_data["body"],
             wants_public=form.cleaned_data["wants_public"],
-        )  # fmt: skip
+        )
         messages.success(request, "Thank you: the editors will read your feedback.")
         return redirect(topic)
     return render(request, "contributing/feedback.html", {"form": form, "topic": topic})

@@ -81,9 +81,13 @@ def revision_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(
         request,
         "history/revision.html",
-        {"topic": topic, "revision": revision, "html": html,
-         "can_restore": request.user.has_perm(permissions.RESTORE)},
-    )  # fmt: skip
+        {
+            "topic": topic,
+            "revision": revision,
+            "html": html,
+            "can_restore": request.user.has_perm(permissions.RESTORE),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,11 +114,13 @@ def restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         request,
         "history/restore.html",
         {
-            "topic": topic, "revision": revision, "form": form,
+            "topic": topic,
+            "revision": revision,
+            "form": form,
             "diff": diff_context(current, revision) if current else None,
         },
         status=400 if form.errors else 200,
-    )  # fmt: skip
+    )
 
 
 @require_POST

@@ -117,15 +117,20 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("review_revision", pk=revision.pk)
     merged, conflicts = workflow.merge_with_published(revision)
     initial = {
-        "title": merged.title, "summary": merged.summary, "body": merged.body, "tags": merged.tags,
-    }  # fmt: skip
+        "title": merged.title,
+        "summary": merged.summary,
+        "body": merged.body,
+        "tags": merged.tags,
+    }
     form = MergeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             workflow.publish_revision(
-                revision=revision, by=request.user, note=form.cleaned_data["note"],
+                revision=revision,
+                by=request.user,
+                note=form.cleaned_data["note"],
                 merged=form.text(),
-            )  # fmt: skip
+            )
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
@@ -135,11 +140,14 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "review/merge.html",
         {
-            "form": form, "revision": revision, "topic": topic, "conflicts": conflicts,
+            "form": form,
+            "revision": revision,
+            "topic": topic,
+            "conflicts": conflicts,
             "published_since": diff_context(revision.based_on, topic.current_revision),
             "suggested": diff_context(revision.based_on, revision),
         },
-    )  # fmt: skip
+    )
 
 
 def _decide(request: HttpRequest, decide, *, text_field: str, done: tuple[str, str]):

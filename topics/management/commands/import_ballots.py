@@ -32,9 +32,12 @@ class Command(BaseCommand):
         try:
             text = decode_ballots_file(data)
             result = import_ballots(
-                text=text, round_slug=round_slug, title=title,
-                opened=options.get("opened"), closed=_end_of_day(options.get("closed")),
-            )  # fmt: skip
+                text=text,
+                round_slug=round_slug,
+                title=title,
+                opened=options.get("opened"),
+                closed=_end_of_day(options.get("closed")),
+            )
         except BallotFileError as exc:
             for error in exc.errors:
                 self.stderr.write(f"{file}: {error}")

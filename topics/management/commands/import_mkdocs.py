@@ -50,9 +50,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, source: str, history: Path | None, topic_template: list[str], force: bool,
-        verbosity: int, **options,
-    ):  # fmt: skip
+        self,
+        *args,
+        source: str,
+        history: Path | None,
+        topic_template: list[str],
+        force: bool,
+        verbosity: int,
+        **options,
+    ):
         self._check_demo(force=force)
         if not (looks_like_url(source) or is_bare_repository(Path(source))):
             self._import(Path(source), history, topic_template, verbosity)
