@@ -24,7 +24,7 @@ from topics.models import (
     Tag,
     Topic,
 )
-from topics.services.content import save_topic
+from topics.services.content import create_published_topic, save_topic
 
 _counter = itertools.count(1)
 
@@ -121,14 +121,17 @@ def signed_in(user) -> Client:
     return client
 
 
-def published_topic(**overrides) -> Topic:
+def published_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
     """A published topic with its first revision, as the site makes them."""
-    topic = make_topic(**overrides)
-    topic.current_revision = Revision.objects.create(
-        topic=topic, title=topic.title, summary=topic.summary, body=topic.body, message="First"
-    )
-    topic.save(update_fields=["current_revision"])
-    return topic
+    number = next(_counter)
+    values = {
+        "title": f"Topic {number}",
+        "slug": f"topic-{number}",
+        "body": f"Body of topic {number}.\n\n## Details\n\nMore text.",
+        "order": number,
+    }
+    values.update(overrides)
+    return create_published_topic(topic=Topic(**values), tags=tags or (), message="First")
 
 
 def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:

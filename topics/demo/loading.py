@@ -30,7 +30,6 @@ from topics.models import (
     Ballot,
     Profile,
     Reference,
-    Revision,
     Round,
     Section,
     StakeholderGroup,
@@ -38,7 +37,7 @@ from topics.models import (
     Topic,
 )
 from topics.page_cache import bump_version
-from topics.services.content import save_topic
+from topics.services.content import create_published_topic
 from topics.services.voting import filling_closed_round, imported_voter_key, voter_key
 
 DEMO_SECTION_ORDER = 1000  # after anything imported, which starts at 10
@@ -136,19 +135,9 @@ def _create_topic(item: dict, *, section: Section, order: int) -> Topic:
         order=order,
         is_demo=True,
     )
-    save_topic(topic=topic)
-    topic.tags.set(tags)
-    topic.current_revision = Revision.objects.create(
-        topic=topic,
-        title=topic.title,
-        summary=topic.summary,
-        body=topic.body,
-        tags=", ".join(tags),
-        author_name="demo",
-        message="Demo content",
+    return create_published_topic(
+        topic=topic, tags=tags, author_name="demo", message="Demo content"
     )
-    topic.save(update_fields=["current_revision"])
-    return topic
 
 
 def _create_rounds() -> tuple[int, int]:

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import TextField, Value
 
 from topics.markdown import Rendered
-from topics.models import Citation, Reference, Topic
+from topics.models import Citation, Reference, Revision, Topic
 from topics.page_cache import bump_version
 from topics.reference_kinds import (
     classify_url,
@@ -37,6 +37,33 @@ def apply_rendering(topic: Topic, rendered: Rendered) -> None:
     topic.body_html = rendered.html
     topic.toc_html = rendered.toc_html
     topic.plain_text = rendered.text
+
+
+@transaction.atomic
+def create_published_topic(
+    *, topic: Topic, tags=(), message: str = "First version", author=None, author_name: str = ""
+) -> Topic:
+    """Save a new topic as published, with its tags and its first revision.
+
+    The one way a published topic comes into being outside the editorial
+    workflow (demo content, tests); the workflow publishes proposals itself.
+    """
+    topic.status = Topic.Status.PUBLISHED
+    save_topic(topic=topic)
+    if tags:
+        topic.tags.set(tags)
+    topic.current_revision = Revision.objects.create(
+        topic=topic,
+        title=topic.title,
+        summary=topic.summary,
+        body=topic.body,
+        tags=", ".join(tags),
+        author=author,
+        author_name=author_name,
+        message=message,
+    )
+    topic.save(update_fields=["current_revision"])
+    return topic
 
 
 @transaction.atomic
