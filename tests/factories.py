@@ -44,8 +44,7 @@ def make_section(**overrides) -> Section:
     return Section.objects.create(**values)
 
 
-def make_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
-    """A published topic, rendered and indexed like one saved through the site."""
+def _topic(**overrides) -> Topic:
     number = next(_counter)
     values = {
         "title": f"Topic {number}",
@@ -54,7 +53,12 @@ def make_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
         "order": number,
     }
     values.update(overrides)
-    topic = save_topic(topic=Topic(**values))
+    return Topic(**values)
+
+
+def make_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
+    """A topic (published unless `status` says otherwise), rendered and indexed, no revision."""
+    topic = save_topic(topic=_topic(**overrides))
     if tags:
         topic.tags.set(tags)
     return topic
@@ -123,15 +127,7 @@ def signed_in(user) -> Client:
 
 def published_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
     """A published topic with its first revision, as the site makes them."""
-    number = next(_counter)
-    values = {
-        "title": f"Topic {number}",
-        "slug": f"topic-{number}",
-        "body": f"Body of topic {number}.\n\n## Details\n\nMore text.",
-        "order": number,
-    }
-    values.update(overrides)
-    return create_published_topic(topic=Topic(**values), tags=tags or (), message="First")
+    return create_published_topic(topic=_topic(**overrides), tags=tags or (), message="First")
 
 
 def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:
@@ -212,3 +208,29 @@ def queries_for(client: Client, url: str) -> tuple[int, str]:
 def count_queries(client: Client, url: str) -> int:
     """The number of queries a GET of `url` costs (it must answer 200)."""
     return queries_for(client, url)[0]
+
+
+def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
+    """What the admin's topic form posts (for `topic`, or a new one), with `overrides`."""
+    data = {
+        "title": topic.title if topic else "A title",
+        "slug": topic.slug if topic else "a-title",
+        "status": "published",
+        "summary": "",
+        "body": "Text",
+        "tags": "",
+        "section": "",
+        "parent": "",
+        "order": "0",
+        "nav_title": "",
+        "created_at_0": "2024-01-01",
+        "created_at_1": "10:00:00",
+        "updated_at_0": "2024-01-01",
+        "updated_at_1": "10:00:00",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data

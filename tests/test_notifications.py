@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.factories import (
+    admin_topic_form,
     make_editor,
     make_maintainer,
     make_section,
@@ -170,26 +171,7 @@ def test_followers_are_emailed_about_an_admin_edit_with_a_link_to_the_diff(sent)
     ada = make_stakeholder()
     TopicFollow.objects.create(user=ada, topic=topic)
     maud = make_maintainer()
-    data = {
-        "title": topic.title,
-        "slug": topic.slug,
-        "status": "published",
-        "summary": "",
-        "body": "After.",
-        "tags": "",
-        "section": "",
-        "parent": "",
-        "order": "0",
-        "nav_title": "",
-        "created_at_0": "2024-01-01",
-        "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01",
-        "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
-    }
+    data = admin_topic_form(topic, body="After.")
     with sent() as outbox:
         response = signed_in(maud).post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code == 302

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from PIL import Image as PILImage
 
-from tests.factories import make_topic, png_bytes
+from tests.factories import admin_topic_form, make_topic, png_bytes
 from topics.models import Image, Tag, Topic
 
 pytestmark = pytest.mark.django_db
@@ -136,31 +136,6 @@ def test_tags_differing_only_in_case_cannot_both_exist():
     Tag.objects.create(name="python", slug="python")
     with pytest.raises(IntegrityError), transaction.atomic():
         Tag.objects.bulk_create([Tag(name="PYTHON", slug="python-2")])
-
-
-def admin_topic_form(**overrides) -> dict:
-    data = {
-        "title": "A title",
-        "slug": "a-title",
-        "status": "published",
-        "summary": "",
-        "body": "Text",
-        "tags": "",
-        "section": "",
-        "parent": "",
-        "order": "0",
-        "nav_title": "",
-        "created_at_0": "2024-01-01",
-        "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01",
-        "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.parametrize(

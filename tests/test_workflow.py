@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.factories import (
+    admin_topic_form,
     count_queries,
     make_editor,
     make_maintainer,
@@ -576,26 +577,7 @@ def test_admin_moderation_actions_publish_and_log(client):
 def test_direct_admin_edit_is_kept_as_a_revision(client):
     topic = published_topic(body="Before.")
     admin_client = signed_in(make_maintainer())
-    data = {
-        "title": topic.title,
-        "slug": topic.slug,
-        "status": "published",
-        "summary": "",
-        "body": "After.",
-        "tags": "",
-        "section": "",
-        "parent": "",
-        "order": "0",
-        "nav_title": "",
-        "created_at_0": "2024-01-01",
-        "created_at_1": "10:00:00",
-        "updated_at_0": "2024-01-01",
-        "updated_at_1": "10:00:00",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
-    }
+    data = admin_topic_form(topic, body="After.")
     response = admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code == 302
     topic.refresh_from_db()

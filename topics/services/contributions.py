@@ -37,26 +37,37 @@ def give_feedback(*, author, topic: Topic, body: str, wants_public: bool) -> Fee
     return feedback
 
 
-@transaction.atomic
-def review_feedback(*, feedback: Feedback, by, accept: bool, answer: str = "") -> Feedback:
-    """Accept (and publish, if its author asked) or dismiss a piece of feedback."""
-    check_allowed(by, permissions.REVIEW, "review feedback")
-    feedback = Feedback.objects.select_for_update().get(pk=feedback.pk)
-    if not feedback.is_pending:
-        raise InvalidTransition("This feedback was already reviewed.")
+def _lock_pending(item: Input, what: str, *, accept: bool, answer: str) -> Input:
+    """Lock a piece of input for a decision; refuse one already decided or a bare refusal."""
+    item = type(item).objects.select_for_update().get(pk=item.pk)
+    if not item.is_pending:
+        raise InvalidTransition(f"This {what} was already reviewed.")
     if not accept and not answer.strip():
-        raise WorkflowError("Say why the feedback is dismissed: its author sees it.")
-    feedback.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
-    feedback.answer, feedback.reviewed_by, feedback.reviewed_at = answer, by, timezone.now()
-    feedback.save()
+        raise WorkflowError(f"Say why the {what} is declined: its author sees it.")
+    return item
+
+
+def _decide(item: Input, *, by, accept: bool, answer: str, subject: str) -> Input:
+    """Record an editor's decision on `item`, as a review event its author hears of."""
+    item.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
+    item.answer, item.reviewed_by, item.reviewed_at = answer, by, timezone.now()
+    item.save()
     event = ReviewEvent.objects.create(
-        feedback=feedback,
         actor=by,
         comment=answer,
         action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
+        **{subject: item},
     )
-    notifications.notify_input_decision(item=feedback, event=event)
-    return feedback
+    notifications.notify_input_decision(item=item, event=event)
+    return item
+
+
+@transaction.atomic
+def review_feedback(*, feedback: Feedback, by, accept: bool, answer: str = "") -> Feedback:
+    """Accept (and publish, if its author asked) or decline a piece of feedback."""
+    check_allowed(by, permissions.REVIEW, "review feedback")
+    feedback = _lock_pending(feedback, "feedback", accept=accept, answer=answer)
+    return _decide(feedback, by=by, accept=accept, answer=answer, subject="feedback")
 
 
 @transaction.atomic
@@ -75,13 +86,9 @@ def suggest_reference(
 def review_reference_suggestion(
     *, suggestion: ReferenceSuggestion, by, accept: bool, answer: str = ""
 ) -> ReferenceSuggestion:
-    """Accept a suggested reference (the topic then cites it) or reject it with a reason."""
+    """Accept a suggested reference (the topic then cites it) or decline it with a reason."""
     check_allowed(by, permissions.REVIEW, "review suggested references")
-    suggestion = ReferenceSuggestion.objects.select_for_update().get(pk=suggestion.pk)
-    if not suggestion.is_pending:
-        raise InvalidTransition("This suggestion was already reviewed.")
-    if not accept and not answer.strip():
-        raise WorkflowError("Give a reason: the author sees it.")
+    suggestion = _lock_pending(suggestion, "suggestion", accept=accept, answer=answer)
     if accept:
         reference, _ = Reference.objects.get_or_create(
             url=suggestion.url, defaults={"title": suggestion.title, "kind": suggestion.kind}
@@ -92,17 +99,7 @@ def review_reference_suggestion(
             defaults={"text": suggestion.title, "from_body": False},
         )
         suggestion.reference = reference
-    suggestion.status = Input.Status.ACCEPTED if accept else Input.Status.DECLINED
-    suggestion.answer, suggestion.reviewed_by, suggestion.reviewed_at = answer, by, timezone.now()
-    suggestion.save()
-    event = ReviewEvent.objects.create(
-        reference_suggestion=suggestion,
-        actor=by,
-        comment=answer,
-        action=ReviewEvent.Action.ACCEPTED if accept else ReviewEvent.Action.DECLINED,
-    )
-    notifications.notify_input_decision(item=suggestion, event=event)
-    return suggestion
+    return _decide(suggestion, by=by, accept=accept, answer=answer, subject="reference_suggestion")
 
 
 def follow_topic(*, user, topic: Topic) -> None:
