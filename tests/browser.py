@@ -1,6 +1,9 @@
-"""Launching Debian's Chromium through Playwright, with the flags this network needs."""
+"""Launching Debian's Chromium through Playwright, and the main pages browser checks visit."""
 
 from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,3 +34,113 @@ def chromium_page(**context_options):
     """A fresh browser page; closed with its browser on exit."""
     with chromium_browser() as browser:
         yield browser.new_context(**context_options).new_page()
+
+
+# The main pages every browser check visits (accessibility, layout, screenshots).
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SCHEMES = ("light", "dark")
+
+
+@dataclass(frozen=True)
+class MainPage:
+    """A page as one person sees it: `who` is a reader, a stakeholder or an editor."""
+
+    name: str
+    path: str
+    who: str = "reader"
+
+
+def set_up_main_pages() -> tuple[list[MainPage], dict[str, str]]:
+    """Import the real corpus, add what its pages lack; the main pages and each person's session.
+
+    Beside pypackaging-native (topics with code, tabs, figures and history), this
+    adds tags, a closed round with ballots from three stakeholder groups (the
+    results page), an open round (the ballot), and a suggestion, feedback and a
+    reference waiting in the review queue. Sessions are session cookie values.
+    """
+    from django.test import Client
+
+    from tests.conftest import CORPUS, CORPUS_HISTORY
+    from tests.factories import add_ballots, make_editor, make_round, verified
+    from topics.importers.mkdocs import MkDocsImporter
+    from topics.models import Revision, StakeholderGroup, Topic
+    from topics.services.contributions import give_feedback, suggest_reference
+    from topics.services.workflow import Text, suggest_edit
+
+    MkDocsImporter(CORPUS).run(history=CORPUS_HISTORY)
+    simd = Topic.objects.get(slug="simd-support")
+    simd.tags.set(["simd", "wheels"])
+    key_issues = list(
+        Topic.objects.filter(section__slug="key-issues", parent=None).order_by("order")
+    )
+    slugs = [topic.slug for topic in key_issues]
+    closed = make_round(
+        slugs=slugs, state="closed", slug="priorities-2025", title="Priorities 2025"
+    )
+    ids = [topic.pk for topic in key_issues]
+    groups = StakeholderGroup.objects.order_by("pk").values_list("name", flat=True)[:3]
+    for shift, group in enumerate(groups):
+        rankings = [
+            [[ids[(place + shift + voter) % len(ids)]] for place in range(len(ids))]
+            for voter in range(4)
+        ]
+        add_ballots(closed, rankings, group=group)
+    make_round(slugs=slugs[:4], slug="priorities-2027", title="Priorities 2027")
+
+    stakeholder, editor = verified("vera"), make_editor("eddie")
+    text = Text(title=simd.title, summary=simd.summary, body=simd.body + "\n\nOne more line.\n")
+    suggest_edit(
+        author=stakeholder, topic=simd, base=simd.current_revision, text=text, message="AVX-512"
+    )
+    give_feedback(author=stakeholder, topic=simd, body="The *history* is clear.", wants_public=True)
+    suggest_reference(
+        author=stakeholder,
+        topic=simd,
+        url="https://peps.python.org/pep-0517/",
+        title="PEP 517",
+        kind="pep",
+    )
+
+    published = Revision.objects.filter(topic=simd, status=Revision.Status.PUBLISHED)
+    first, last = published.order_by("pk").first().pk, published.order_by("pk").last().pk
+    pages = [
+        MainPage("home", "/"),
+        MainPage("section", "/sections/key-issues/"),
+        MainPage("topic-code", "/topics/simd-support/"),
+        MainPage("topic-code-abi", "/topics/abi/"),
+        MainPage("topic-code-cpp", "/topics/cpp-deps/"),
+        MainPage("topic-tabs-figures", "/topics/build-steps-conceptual/"),
+        MainPage("topic-figures", "/topics/blas-openmp/"),
+        MainPage("references", "/references/"),
+        MainPage("tags", "/tags/"),
+        MainPage("tag", "/tags/simd/"),
+        MainPage("search", "/search/?q=wheel"),
+        MainPage("history", "/topics/simd-support/history/"),
+        MainPage("compare", f"/topics/simd-support/compare/?a={first}&b={last}"),
+        MainPage("recent-changes", "/changes/"),
+        MainPage("votes", "/rounds/"),
+        MainPage("results", "/rounds/priorities-2025/results/"),
+        MainPage("ballot", "/rounds/priorities-2027/", "stakeholder"),
+        MainPage("propose", "/propose/?section=key-issues", "stakeholder"),
+        MainPage("my-contributions", "/me/", "stakeholder"),
+        MainPage("sign-in", "/accounts/login/"),
+        MainPage("sign-up", "/accounts/signup/"),
+        MainPage("review-queue", "/review/", "editor"),
+        MainPage("review-due", "/review/due/", "editor"),
+    ]
+    sessions = {}
+    for who, user in (("stakeholder", stakeholder), ("editor", editor)):
+        client = Client()
+        client.force_login(user)
+        sessions[who] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return pages, sessions
+
+
+def signed_in_context(browser, base_url: str, session: str | None, **options):
+    """A browser context for one person: anonymous, or holding `session`."""
+    context = browser.new_context(base_url=base_url, **options)
+    if session:
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}]
+        )
+    return context
