@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 
 from tests.conftest import CORPUS, CORPUS_HISTORY
 from tests.factories import make_section, make_topic, png_bytes, wipe_content
-from topics.exporters import relative_media_links
 from topics.importers.mkdocs import MkDocsImporter
+from topics.importers.mkdocs_export import relative_media_links
 from topics.models import Image, Section, SiteIdentity, Topic
 from topics.navigation import build_nav, flatten
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from topics.exporters import MkDocsExporter
+from topics.importers.mkdocs_export import MkDocsExporter
 
 
 class Command(BaseCommand):
