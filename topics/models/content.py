@@ -313,6 +313,10 @@ class ReferenceQuerySet(models.QuerySet):
         citing = Topic.objects.published().only("title", "slug").order_by("title")
         return self.prefetch_related(Prefetch("topics", queryset=citing, to_attr="citing_topics"))
 
+    def cited_by(self, topic) -> ReferenceQuerySet:
+        """The references `topic` cites, in the order pages list them."""
+        return self.filter(citations__topic=topic).order_by("kind", "title")
+
     def cited(self) -> ReferenceQuerySet:
         return self.filter(topics__status=Topic.Status.PUBLISHED).distinct()
 

@@ -51,8 +51,7 @@ def topic_detail(request: HttpRequest, slug: str) -> JsonResponse:
     data["body_markdown"] = topic.body
     data["body_html"] = topic.body_html
     data["references"] = [
-        {"url": r.url, "title": r.title, "kind": r.kind}
-        for r in Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
+        {"url": r.url, "title": r.title, "kind": r.kind} for r in Reference.objects.cited_by(topic)
     ]
     return JsonResponse(data)
 

@@ -71,7 +71,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     previous_node = flat[position - 1] if position else None
     next_node = flat[position + 1] if position is not None and position + 1 < len(flat) else None
     number = flat[position].number if position is not None else ""
-    references = Reference.objects.filter(citations__topic=topic).order_by("kind", "title")
+    references = Reference.objects.cited_by(topic)
     user = request.user
     ranking = nav.ranking_of(topic)
     rank = ranking.places[topic.pk] if ranking else None
