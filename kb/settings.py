@@ -158,6 +158,9 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared HTTP caches in front of the site (Varnish, deploy/varnish.vcl) that every
+# content change purges by tag, e.g. http://127.0.0.1:6081 (topics/http_cache.py).
+KB_HTTP_CACHE_PURGE = env_list("KB_HTTP_CACHE_PURGE")
 
 # --- Auth, sessions, brute-force protection ---------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,7 @@ import time
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
 from tests.factories import (
     make_editor,
@@ -20,7 +21,8 @@ from topics.services import workflow
 pytestmark = pytest.mark.django_db
 
 
-def test_a_repeated_anonymous_request_costs_one_query(client):
+def test_a_repeated_anonymous_request_costs_one_query(client, monkeypatch):
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # check on every hit
     topic = published_topic()
     first, page = queries_for(client, topic.get_absolute_url())
     second, again = queries_for(client, topic.get_absolute_url())
@@ -64,7 +66,8 @@ def test_every_write_moves_the_version_on():
     assert current_version() > before
 
 
-def test_query_parameters_the_page_does_not_read_share_one_cached_copy(client):
+def test_query_parameters_the_page_does_not_read_share_one_cached_copy(client, monkeypatch):
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # check on every hit
     topic = published_topic()
     queries_for(client, f"{topic.get_absolute_url()}?utm=first")
     for value in ("second", "third", "x" * 500):
@@ -194,3 +197,285 @@ def test_a_new_display_name_shows_on_cached_pages_at_once(client):
     profile.display_name = "Ada Lovelace"
     profile.save()
     assert "Ada Lovelace" in client.get("/changes/").content.decode()
+
+
+# --- The process layer (kb.wsgi): hits answered before Django's request handling ---------
+
+
+class Reader:
+    """A WSGI client of `ReaderCache` around Django, as gunicorn calls kb.wsgi.application."""
+
+    def __init__(self, max_bytes: int | None = None):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        from topics.page_cache import LOCAL_MAX_BYTES, ReaderCache
+
+        self.django_calls = 0
+        django = WSGIHandler()
+
+        def counted(environ, start_response):
+            self.django_calls += 1
+            return django(environ, start_response)
+
+        self.app = ReaderCache(counted, max_bytes=max_bytes or LOCAL_MAX_BYTES)
+
+    def get(self, path: str, method: str = "GET", **headers: str):
+        """(status, headers, body, queries) of one request; headers as `Accept_Encoding="gzip"`."""
+        from django.core import signals
+        from django.db import close_old_connections
+        from django.test import RequestFactory
+
+        environ = RequestFactory().generic(method, path).environ
+        environ["HTTP_HOST"] = "testserver"
+        environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+        answer = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            answer["status"], answer["headers"] = status, dict(response_headers)
+
+        # As Django's test client does: keep the test's transaction open across requests.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                result = self.app(environ, start_response)
+                body = b"".join(result)
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+        return int(answer["status"][:3]), answer["headers"], body, len(queries)
+
+
+def test_a_repeated_request_is_answered_before_django_without_a_query():
+    topic = published_topic(body="Readable text.")
+    reader = Reader()
+    status, _, first, _ = reader.get(topic.get_absolute_url())
+    assert status == 200 and b"Readable text." in first
+    calls = reader.django_calls
+    status, _, again, queries = reader.get(topic.get_absolute_url())
+    assert status == 200 and again == first
+    assert reader.django_calls == calls and queries == 0
+
+
+def test_the_version_check_is_the_one_query_a_hit_makes_once_a_second(monkeypatch):
+    topic = published_topic()
+    reader = Reader()
+    reader.get(topic.get_absolute_url())
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # a second has passed
+    calls = reader.django_calls
+    status, _, _, queries = reader.get(topic.get_absolute_url())
+    assert status == 200 and queries == 1 and reader.django_calls == calls
+
+
+def test_a_request_for_a_fresh_copy_costs_the_check_and_no_more():
+    topic = published_topic()
+    reader = Reader()
+    reader.get(topic.get_absolute_url())
+    calls = reader.django_calls
+    status, _, _, queries = reader.get(topic.get_absolute_url(), Cache_Control="no-cache")
+    assert status == 200 and queries == 1 and reader.django_calls == calls
+
+
+def test_a_write_in_this_process_shows_at_once_through_the_process_layer():
+    topic = published_topic(body="Old wording.")
+    reader = Reader()
+    reader.get(topic.get_absolute_url())
+    workflow.publish_revision(
+        revision=workflow.suggest_edit(
+            author=None,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text(topic.title, "", "New wording."),
+            message="m",
+        ),
+        by=make_editor(),
+    )
+    _, _, page, _ = reader.get(topic.get_absolute_url())
+    assert b"New wording." in page and b"Old wording." not in page
+
+
+def test_another_process_write_shows_once_the_second_is_over(monkeypatch):
+    topic = published_topic(body="Old wording.")
+    reader = Reader()
+    reader.get(topic.get_absolute_url())
+    # Another worker's write: the row changes and a change is logged, nothing in this process.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE topics_topic SET body_html = %s WHERE id = %s", ["New wording.", topic.pk]
+        )
+        cursor.execute("INSERT INTO topics_contentchange (changed_at) VALUES (%s)", [now()])
+    _, _, within, _ = reader.get(topic.get_absolute_url())
+    assert b"Old wording." in within  # the documented bound: at most a second
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)
+    _, _, after, _ = reader.get(topic.get_absolute_url())
+    assert b"New wording." in after and b"Old wording." not in after
+
+
+def test_a_reader_with_a_session_is_never_answered_by_the_process_layer():
+    topic = published_topic()
+    reader = Reader()
+    reader.get(topic.get_absolute_url())
+    client = signed_in(make_stakeholder())
+    session = client.cookies["sessionid"].value
+    calls = reader.django_calls
+    _, headers, page, _ = reader.get(topic.get_absolute_url(), Cookie=f"sessionid={session}")
+    assert reader.django_calls == calls + 1
+    assert b"Sign out" in page and b'name="csrfmiddlewaretoken"' in page
+    assert "private" in headers["Cache-Control"] and "Surrogate-Key" not in headers
+
+
+def test_a_signed_in_page_is_never_stored_for_anonymous_readers():
+    topic = published_topic()
+    reader = Reader()
+    session = signed_in(make_stakeholder()).cookies["sessionid"].value
+    reader.get(topic.get_absolute_url(), Cookie=f"sessionid={session}")
+    _, _, page, _ = reader.get(topic.get_absolute_url())
+    assert b"Sign out" not in page and b"csrfmiddlewaretoken" not in page
+
+
+def test_a_page_holding_a_csrf_token_is_stored_in_neither_layer(monkeypatch):
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    from topics.page_cache import cached_for_readers
+
+    @cached_for_readers
+    def with_form(request):
+        token = get_token(request)
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{token}">')
+
+    from django.urls import clear_url_caches, path
+
+    import kb.urls
+
+    monkeypatch.setattr(kb.urls, "urlpatterns", [path("form/", with_form), *kb.urls.urlpatterns])
+    clear_url_caches()
+    try:
+        reader = Reader()
+        for _ in range(2):
+            calls = reader.django_calls
+            status, headers, _, _ = reader.get("/form/")
+            assert status == 200 and "Set-Cookie" in headers
+            assert reader.django_calls == calls + 1
+    finally:
+        clear_url_caches()
+
+
+def test_scheme_host_and_parameters_keep_their_own_copies_in_the_process_layer(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    topic = published_topic()
+    reader = Reader()
+    url = topic.get_absolute_url()
+    _, _, plain, _ = reader.get(url)
+    _, _, unproxied, _ = reader.get(url, X_Forwarded_Proto="https")  # not believed
+    assert unproxied == plain
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _, _, secure, _ = reader.get(url, X_Forwarded_Proto="https")
+    _, _, other, _ = reader.get(url, Host="other.example")
+    assert f'href="https://testserver{url}"'.encode() in secure
+    assert f'href="http://testserver{url}"'.encode() in plain
+    assert f'href="http://other.example{url}"'.encode() in other
+    calls = reader.django_calls
+    _, _, again, queries = reader.get(f"{url}?utm=anything", X_Forwarded_Proto="https")
+    assert again == secure and reader.django_calls == calls and queries == 0
+
+
+def test_a_hit_carries_the_headers_djangos_middleware_gave_the_page():
+    topic = published_topic()
+    reader = Reader()
+    _, first, _, _ = reader.get(topic.get_absolute_url())
+    calls = reader.django_calls
+    _, again, _, _ = reader.get(topic.get_absolute_url())
+    assert reader.django_calls == calls
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert again[name] == first[name]
+
+
+def test_the_process_layer_holds_at_most_its_bound():
+    topics = [published_topic() for _ in range(4)]
+    reader = Reader(max_bytes=20_000)
+    for topic in topics:
+        reader.get(topic.get_absolute_url())
+    assert 0 < reader.app.size <= 20_000 and len(reader.app.pages) < len(topics)
+
+
+# --- Compressed once, revalidatable, cacheable by shared caches ---------------------------
+
+
+def test_pages_are_sent_gzip_compressed_to_readers_that_accept_it():
+    import gzip
+
+    topic = published_topic(body="Readable text. " * 200)
+    reader = Reader()
+    _, plain_headers, plain, _ = reader.get(topic.get_absolute_url())
+    for _ in range(2):  # stored, then a hit
+        _, headers, body, _ = reader.get(topic.get_absolute_url(), Accept_Encoding="gzip, br")
+        assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == plain
+        assert int(headers["Content-Length"]) == len(body) < len(plain) / 3
+    assert "Content-Encoding" not in plain_headers
+    _, refused, _, _ = reader.get(topic.get_absolute_url(), Accept_Encoding="gzip;q=0")
+    assert "Content-Encoding" not in refused
+
+
+def test_a_page_is_compressed_once_when_stored_not_on_every_hit(client, monkeypatch):
+    import gzip
+
+    compressions = []
+    real = gzip.compress
+    monkeypatch.setattr(gzip, "compress", lambda *a, **k: compressions.append(1) or real(*a, **k))
+    topic = published_topic()
+    reader = Reader()
+    for _ in range(3):
+        reader.get(topic.get_absolute_url(), Accept_Encoding="gzip")
+        client.get(topic.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+    assert len(compressions) == 1
+
+
+def test_a_strong_etag_answers_a_conditional_get_with_304(client):
+    topic = published_topic()
+    reader = Reader()
+    url = topic.get_absolute_url()
+    _, headers, _, _ = reader.get(url)
+    etag = headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    status, again, body, queries = reader.get(url, If_None_Match=etag)
+    assert (status, body, queries) == (304, b"", 0) and again["ETag"] == etag
+    _, zipped, _, _ = reader.get(url, Accept_Encoding="gzip")
+    assert zipped["ETag"] != etag  # each representation its own strong tag
+    assert reader.get(url, Accept_Encoding="gzip", If_None_Match=zipped["ETag"])[0] == 304
+    assert reader.get(url, If_None_Match='"something-else"')[0] == 200
+    # Django answers the same way (the first request of each worker, tests, runserver).
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_changed_page_is_sent_again_to_a_revalidating_reader():
+    topic = published_topic(body="Old wording.")
+    reader = Reader()
+    _, headers, _, _ = reader.get(topic.get_absolute_url())
+    topic.summary = "A new summary."
+    topic.save()
+    status, _, body, _ = reader.get(topic.get_absolute_url(), If_None_Match=headers["ETag"])
+    assert status == 200 and b"A new summary." in body
+
+
+def test_reader_pages_may_be_kept_by_shared_caches_and_say_what_they_vary_on():
+    topic = published_topic()
+    reader = Reader()
+    for _ in range(2):
+        _, headers, _, _ = reader.get(topic.get_absolute_url())
+        control = headers["Cache-Control"]
+        assert "public" in control and "max-age=0" in control
+        assert 0 < int(control.split("s-maxage=")[1]) <= 60
+        assert {"Accept-Encoding", "Cookie"} <= {v.strip() for v in headers["Vary"].split(",")}
+        assert {"page", "topic_detail", "nav", f"topic-{topic.pk}"} <= set(
+            headers["Surrogate-Key"].split()
+        )
+
+
+def test_signed_in_pages_are_private(client):
+    topic = published_topic()
+    response = signed_in(make_stakeholder()).get(topic.get_absolute_url())
+    assert "private" in response["Cache-Control"] and "s-maxage" not in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]

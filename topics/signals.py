@@ -1,4 +1,5 @@
-"""Every write readers could see bumps the content version (the page cache's key)."""
+"""Every write readers could see bumps the content version (the page cache's key),
+and purges the pages showing it from a shared HTTP cache (topics/http_cache.py)."""
 
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -11,9 +12,10 @@ from topics.page_cache import bump_version
 IGNORED = {"ContentChange", "TopicFollow", "EmailPreference", "Notification", "VoterSecret"}
 
 
-def _changed(sender, raw: bool = False, **kwargs) -> None:
+def _changed(sender, instance=None, raw: bool = False, **kwargs) -> None:
     if not raw:  # fixtures being loaded are not edits
-        bump_version()
+        # The row tells a shared HTTP cache which pages to purge (topics/http_cache.py).
+        bump_version(about=[instance])
 
 
 def connect() -> None:

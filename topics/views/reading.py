@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 from topics.intro_lists import follow_live_order, live_sections
 from topics.models import Feedback, Image, Input, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import flatten, published_nav
-from topics.page_cache import cached_for_readers
+from topics.page_cache import add_page_tags, cached_for_readers
 from topics.search import MAX_QUERY_LENGTH, search_topics
 
 
@@ -24,6 +24,7 @@ from topics.search import MAX_QUERY_LENGTH, search_topics
 def home(request: HttpRequest) -> HttpResponse:
     """The introduction, then Contents: every section it does not already list (one order)."""
     nav = published_nav()
+    add_page_tags(request, "nav")
     intro = Topic.objects.published().filter(is_home=True).first()
     intro_html, listed = ("", set())
     if intro:
@@ -53,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
     nav = published_nav()
+    add_page_tags(request, "nav", f"section-{section.pk}")
     entry = next((e for e in nav if e.section and e.section.pk == section.pk), None)
     return render(
         request, "topics/section_detail.html", {"section": section, "nav": nav, "entry": entry}
@@ -66,6 +68,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not topic.visible_to(request.user):
         raise Http404("No such topic.")
     nav = published_nav()
+    add_page_tags(request, "nav", f"topic-{topic.pk}")
     flat = flatten(nav)
     position = next((i for i, node in enumerate(flat) if node.topic.pk == topic.pk), None)
     previous_node = flat[position - 1] if position else None
