@@ -36,7 +36,6 @@ from topics.models import (
     Tag,
     Topic,
 )
-from topics.page_cache import bump_version
 from topics.services.content import create_published_topic
 from topics.services.voting import filling_closed_round, imported_voter_key, voter_key
 
@@ -120,7 +119,6 @@ def load_demo(*, accounts: bool = False) -> DemoContent:
                 _create_topic(item, section=section, order=order)
                 added.topics += 1
     added.rounds, added.ballots = _create_rounds()
-    bump_version()
     return added
 
 
@@ -246,7 +244,6 @@ def remove_demo() -> DemoRemoval:
     report.references = deleted.get(Reference._meta.label, 0)
     _, deleted = Tag.objects.filter(pk__in=tag_ids, tagged_topics__isnull=True).delete()
     report.tags = deleted.get(Tag._meta.label, 0)
-    bump_version()
     return report
 
 

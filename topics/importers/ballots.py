@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from topics import ranking
 from topics.models import Ballot, Round, Topic
-from topics.page_cache import bump_version
 from topics.services.voting import filling_closed_round, imported_voter_key, slug_ranking
 
 HEADER = ["voter", "group", "ranking"]
@@ -268,7 +267,6 @@ def import_ballots(
             imported=True,
         )
         round_.candidates.set(topics.values())
-    bump_version()
     with filling_closed_round():
         Ballot.objects.bulk_create(
             Ballot(

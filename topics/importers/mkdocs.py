@@ -49,7 +49,6 @@ from topics.models import (
     Topic,
     source_path_urls,
 )
-from topics.page_cache import bump_version
 from topics.services.content import free_slug, save_topic
 from topics.tagging import parse_tags, validate_tags
 
@@ -113,7 +112,6 @@ class MkDocsImporter:
             if history_commits is not None:
                 self._import_history(history_commits, topics)
             self._record_current_text(topics)
-        bump_version()  # the import also writes with update(), which sends no signal
         self._check_collisions(topics)
         return self.report
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from topics.models.site import ContentQuerySet
+
 
 class StakeholderGroup(models.Model):
     """A constituency whose voice the knowledge base wants (data that maintainers edit)."""
@@ -14,6 +16,8 @@ class StakeholderGroup(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
+
+    objects = ContentQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -48,6 +52,8 @@ class Profile(models.Model):
         editable=False,
         help_text=_("A demo account from load_demo; remove_demo deletes it."),
     )
+
+    objects = ContentQuerySet.as_manager()
 
     class Meta:
         permissions = [("verify_stakeholder", "Can verify stakeholders")]

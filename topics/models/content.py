@@ -19,6 +19,7 @@ from taggit.models import TagBase, TaggedItemBase
 from topics.links import MkDocsLinks
 from topics.markdown import Rendered, render
 from topics.models.accounts import display_name
+from topics.models.site import ContentQuerySet
 from topics.tagging import normalise_tag
 
 SLUG_HELP = _("Lower-case letters, digits and hyphens; part of the page's address.")
@@ -64,6 +65,8 @@ class Section(models.Model):
         help_text=_("Demo content from load_demo; remove_demo deletes it."),
     )
 
+    objects = ContentQuerySet.as_manager()
+
     class Meta:
         ordering = ["order", "title"]
 
@@ -100,7 +103,7 @@ class TaggedTopic(TaggedItemBase):
         ]
 
 
-class TopicQuerySet(models.QuerySet):
+class TopicQuerySet(ContentQuerySet):
     def published(self) -> TopicQuerySet:
         return self.filter(status=Topic.Status.PUBLISHED)
 
@@ -308,7 +311,7 @@ def source_path_urls() -> dict[str, str]:
 IMPORTED_MEDIA_DIR = "kb"
 
 
-class ReferenceQuerySet(models.QuerySet):
+class ReferenceQuerySet(ContentQuerySet):
     def with_citing_topics(self) -> ReferenceQuerySet:
         citing = Topic.objects.published().only("title", "slug").order_by("title")
         return self.prefetch_related(Prefetch("topics", queryset=citing, to_attr="citing_topics"))
@@ -370,6 +373,8 @@ class Citation(models.Model):
         help_text=_("Linked from the body (kept in step with it), or added by an editor."),
     )
 
+    objects = ContentQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["topic", "reference"], name="citation_unique")
@@ -395,6 +400,8 @@ class Image(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = ContentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -402,7 +409,7 @@ class Image(models.Model):
         return self.source_path or self.file.name
 
 
-class RevisionQuerySet(models.QuerySet):
+class RevisionQuerySet(ContentQuerySet):
     def visible_to(self, user) -> RevisionQuerySet:
         """Readers see what was published; editors everything; authors their own too."""
         if user.has_perm("topics.review_revision"):

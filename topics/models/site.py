@@ -12,6 +12,34 @@ from django.utils.safestring import SafeString, mark_safe
 COPYRIGHT_TAGS = {"a", "b", "br", "em", "i", "span", "strong"}
 
 
+def content_changed() -> None:
+    """Move the content version on (the page cache decides what a change means)."""
+    from topics.page_cache import bump_version
+
+    bump_version()
+
+
+class ContentQuerySet(models.QuerySet):
+    """A QuerySet whose bulk writes move the content version on, as saves do.
+
+    Model signals (topics/signals.py) catch save() and delete(); update(),
+    bulk_create() and bulk_update() send none, so on the tables readers see
+    they go through here instead of every caller remembering to bump.
+    """
+
+    def update(self, **kwargs) -> int:
+        count = super().update(**kwargs)
+        if count:
+            content_changed()
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            content_changed()
+        return created
+
+
 class ContentChange(models.Model):
     """One row per write that readers could see; the newest id keys the page cache.
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from topics.models.content import Topic
+from topics.models.site import ContentQuerySet
 
 
-class RoundQuerySet(models.QuerySet):
+class RoundQuerySet(ContentQuerySet):
     def closed(self) -> RoundQuerySet:
         return self.filter(closes_at__lte=timezone.now())
 
@@ -124,6 +125,8 @@ class Ballot(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = ContentQuerySet.as_manager()
+
     class Meta:
         ordering = ["pk"]
         constraints = [
@@ -166,6 +169,8 @@ class RoundEligibility(models.Model):
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="eligibility")
     group_name = models.CharField(max_length=200)
     eligible = models.PositiveIntegerField()
+
+    objects = ContentQuerySet.as_manager()
 
     class Meta:
         constraints = [

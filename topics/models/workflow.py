@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from topics.models.content import Reference, Revision, Topic
+from topics.models.site import ContentQuerySet
 
 
 class ReviewEvent(models.Model):
@@ -110,6 +111,8 @@ class Feedback(Input):
     wants_public = models.BooleanField(
         default=False, help_text=_("Show it under the topic once an editor accepts it.")
     )
+
+    objects = ContentQuerySet.as_manager()
 
     class Meta(Input.Meta):
         verbose_name_plural = _("feedback")

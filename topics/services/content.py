@@ -10,7 +10,6 @@ from django.db.models import TextField, Value
 
 from topics.markdown import Rendered
 from topics.models import Citation, Reference, Revision, Topic
-from topics.page_cache import bump_version
 from topics.reference_kinds import (
     classify_url,
     clean_link_text,
@@ -139,7 +138,6 @@ def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
             changed.append(citation)
     Citation.objects.bulk_create(new, ignore_conflicts=True)
     Citation.objects.bulk_update(changed, ["text", "context"])
-    bump_version()  # bulk writes send no signals
 
 
 def _references_for(wanted: dict[str, _Cited]) -> dict[str, Reference]:

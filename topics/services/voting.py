@@ -25,7 +25,6 @@ from topics.models import (
     Topic,
     VoterSecret,
 )
-from topics.page_cache import bump_version
 
 BOOTSTRAP_SAMPLES = 200
 BOOTSTRAP_SEED = 20221220
@@ -396,7 +395,6 @@ def open_round_now(*, round_: Round, by) -> Round:
     if round_.closes_at <= round_.opens_at:
         raise VotingError(f"“{round_.title}” would close before it opens: change its closing time.")
     round_.save(update_fields=["opens_at"])
-    bump_version()
     return round_
 
 
@@ -409,7 +407,6 @@ def close_round_now(*, round_: Round, by) -> Round:
     round_.closes_at = timezone.now()
     round_.save(update_fields=["closes_at"])
     snapshot_eligibility(round_)
-    bump_version()
     return round_
 
 

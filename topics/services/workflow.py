@@ -19,7 +19,6 @@ from topics import permissions
 from topics.markdown import MarkdownError
 from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
-from topics.page_cache import bump_version
 from topics.services.content import free_slug, save_topic
 from topics.services.notifications import (
     notify_author,
@@ -412,6 +411,5 @@ def confirm_reviewed(*, topic: Topic, by) -> Topic:
     check_allowed(by, permissions.CONFIRM_REVIEW, "confirm that topics are up to date")
     now = timezone.now()
     Topic.objects.filter(pk=topic.pk).update(last_reviewed_at=now, last_reviewed_by=by)
-    bump_version()
     topic.last_reviewed_at, topic.last_reviewed_by = now, by
     return topic

@@ -16,7 +16,6 @@ from topics.importers.git_history import (
 )
 from topics.importers.mkdocs import ImportFailed, MkDocsImporter
 from topics.models import Section
-from topics.page_cache import bump_version
 
 
 class Command(BaseCommand):
@@ -130,5 +129,4 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot read the topic template ({exc})") from exc
         if not Section.objects.filter(slug=slug).update(topic_template=template):
             raise CommandError(f"--topic-template: no section with the slug {slug!r}")
-        bump_version()
         self.stdout.write(f"  topic template of section {slug}: {path}")
