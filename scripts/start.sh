@@ -10,6 +10,9 @@
 # non-zero, so the container stops too.
 # KB_FRONT=none: gunicorn listens on BIND itself, for a load balancer that
 # already buffers whole requests and responses.
+# KB_HTTP_CACHE=varnish (with the nginx front): Varnish between nginx and gunicorn,
+# on 127.0.0.1:KB_VARNISH_PORT, a shared cache of the pages anonymous readers get,
+# which gunicorn purges by tag on every content change (deploy/varnish.vcl).
 set -eu
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
@@ -26,6 +29,26 @@ nginx) NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
   fi ;;
 none) ;;
 *) echo "start.sh: KB_FRONT must be 'nginx' or 'none', not '$FRONT'." >&2
+  exit 2 ;;
+esac
+
+HTTP_CACHE="${KB_HTTP_CACHE:-none}"
+PURGE="${KB_HTTP_CACHE_PURGE:-}"
+case "$HTTP_CACHE" in
+varnish) VARNISHD="${VARNISHD:-$(command -v varnishd || echo /usr/sbin/varnishd)}"
+  if [ "$FRONT" != nginx ]; then
+    echo "start.sh: KB_HTTP_CACHE=varnish runs behind the nginx front (KB_FRONT=nginx)." >&2
+    exit 2
+  fi
+  if [ ! -x "$VARNISHD" ]; then
+    echo "start.sh: varnish is not installed: install it (apt-get install varnish)," \
+      "or set KB_HTTP_CACHE=none." >&2
+    exit 2
+  fi
+  VARNISH_LISTEN="127.0.0.1:${KB_VARNISH_PORT:-6081}"
+  PURGE="${PURGE:-http://$VARNISH_LISTEN}" ;;
+none) ;;
+*) echo "start.sh: KB_HTTP_CACHE must be 'varnish' or 'none', not '$HTTP_CACHE'." >&2
   exit 2 ;;
 esac
 
@@ -68,7 +91,14 @@ if [ -s "$RUN_DIR/real_ip.conf" ]; then
   printf 'real_ip_header X-Forwarded-For;\nreal_ip_recursive on;\n' >>"$RUN_DIR/real_ip.conf"
 fi
 
-sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@SOCKET@|$SOCKET|g" -e "s|@LISTEN@|$BIND|g" \
+UPSTREAM="unix:$SOCKET"
+if [ "$HTTP_CACHE" = varnish ]; then
+  UPSTREAM="$VARNISH_LISTEN"
+  sed -e "s|@GUNICORN_SOCKET@|$SOCKET|g" -e "s|@FIRST_BYTE_TIMEOUT@|$((TIMEOUT + 5))|g" \
+    deploy/varnish.vcl >"$RUN_DIR/varnish.vcl"
+  "$VARNISHD" -C -j none -n "$RUN_DIR/varnish" -f "$RUN_DIR/varnish.vcl" >/dev/null
+fi
+sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@UPSTREAM@|$UPSTREAM|g" -e "s|@LISTEN@|$BIND|g" \
   -e "s|@USER@|$USER_LINE|g" -e "s|@WORKER_CONNECTIONS@|$CONNECTIONS|g" \
   -e "s|@MAX_BODY_BYTES@|$MAX_BODY|g" -e "s|@MAX_BODY_TEXT@|$MAX_BODY_TEXT|g" \
   -e "s|@PROXY_READ_TIMEOUT@|$((TIMEOUT + 5))|g" \
@@ -80,22 +110,37 @@ trap 'stopping=1' TERM INT  # from here on, a signal stops both processes below
 
 # Only nginx reaches the socket and it overwrites X-Real-IP, so Django may trust it.
 # (gunicorn 25.1+ also puts its control socket in XDG_RUNTIME_DIR: ours, not $HOME's.)
-KB_CLIENT_ADDRESS_HEADER=X-Real-IP XDG_RUNTIME_DIR="$RUN_DIR" \
+KB_CLIENT_ADDRESS_HEADER=X-Real-IP XDG_RUNTIME_DIR="$RUN_DIR" KB_HTTP_CACHE_PURGE="$PURGE" \
   "$PYTHON" -m gunicorn "$@" --bind "unix:$SOCKET" --access-logfile - \
   --access-logformat '%({x-real-ip}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"' &
 GUNICORN_PID=$!
+VARNISH_PID=$GUNICORN_PID  # watched below: gunicorn again when there is no varnish
+if [ "$HTTP_CACHE" = varnish ]; then
+  # -j none: varnish runs as this script's user, as nginx does. Its storage is bounded.
+  "$VARNISHD" -F -j none -n "$RUN_DIR/varnish" -f "$RUN_DIR/varnish.vcl" \
+    -a "$VARNISH_LISTEN" -s "malloc,${KB_VARNISH_MEMORY:-256m}" -p vsl_space=16m &
+  VARNISH_PID=$!
+fi
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
 NGINX_PID=$!
 
 while [ "$stopping" = 0 ] && kill -0 "$GUNICORN_PID" 2>/dev/null \
-  && kill -0 "$NGINX_PID" 2>/dev/null; do
+  && kill -0 "$NGINX_PID" 2>/dev/null && kill -0 "$VARNISH_PID" 2>/dev/null; do
   sleep 1 &
   wait $! || true  # returns at once when a signal arrives
 done
 kill $! 2>/dev/null || true  # the last sleep
-[ "$stopping" = 1 ] || echo "start.sh: nginx or gunicorn exited; stopping the other." >&2
+if [ "$stopping" = 0 ] && [ "$HTTP_CACHE" = varnish ]; then
+  echo "start.sh: nginx, varnish or gunicorn exited; stopping the others." >&2
+elif [ "$stopping" = 0 ]; then
+  echo "start.sh: nginx or gunicorn exited; stopping the other." >&2
+fi
 kill -QUIT "$NGINX_PID" 2>/dev/null || true  # stop accepting, finish requests in flight
 wait "$NGINX_PID" || true
+if [ "$VARNISH_PID" != "$GUNICORN_PID" ]; then
+  kill -TERM "$VARNISH_PID" 2>/dev/null || true
+  wait "$VARNISH_PID" || true
+fi
 kill -TERM "$GUNICORN_PID" 2>/dev/null || true  # workers finish their request, then exit
 wait "$GUNICORN_PID" || true
 [ "$stopping" = 1 ]
