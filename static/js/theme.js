@@ -1,4 +1,7 @@
-// Optional theme switch: pages follow the system setting without it.
+// The reader's saved theme, applied before the page is drawn: base.html loads this file
+// in <head> without defer (the CSP forbids inline scripts), so a saved dark choice never
+// flashes light first. Pages follow the system setting without it. The button's label
+// ("…, now light" or "now dark") follows the theme through CSS alone.
 (function () {
   "use strict";
   var root = document.documentElement;
