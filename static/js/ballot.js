@@ -1,5 +1,6 @@
-// Drag-and-drop (and move buttons) on top of the plain rank-number ballot.
-// The numbers stay the truth that is submitted: reordering rewrites them.
+// Drag-and-drop (mouse, touch and pen) and move buttons (keyboard) on top of the plain
+// rank-number ballot. The numbers stay the truth that is submitted: reordering rewrites
+// them, and a live region tells screen readers where a topic went.
 (function () {
   "use strict";
 
@@ -15,8 +16,22 @@
     items.forEach(function (item) { if (!firstUnranked && !field(item).value) { firstUnranked = item; } });
     list.insertBefore(divider, firstUnranked);
     list.classList.add("js-ballot");
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    list.parentNode.insertBefore(status, list.nextSibling);
     var dragged = null;
     var moved = [];
+
+    function announce(item) {
+      var name = item.querySelector("label").textContent;
+      var rank = field(item).value;
+      var ranked = list.querySelectorAll(".ballot-item").length -
+        list.querySelectorAll(".ballot-divider ~ .ballot-item").length;
+      status.textContent = rank ?
+        name + " moved to rank " + rank + " of " + ranked + "." :
+        name + " moved below the line: unranked.";
+    }
 
     function renumber() {
       var below = false, position = 0, previous = null, rank = 0;
@@ -39,9 +54,11 @@
     }
 
     function move(item, before) {
+      if (before === item) { return; }
       moved.push(item);
       list.insertBefore(item, before);
       renumber();
+      announce(item);
     }
 
     items.forEach(function (item) {
@@ -50,6 +67,44 @@
       var label = item.querySelector("label").textContent;
       var controls = document.createElement("span");
       controls.className = "ballot-controls";
+      // Touch and pen drag by this handle (the page scrolls everywhere else); a mouse drags the row.
+      var handle = document.createElement("span");
+      handle.className = "ballot-handle";
+      handle.setAttribute("aria-hidden", "true");
+      handle.textContent = "⠿";
+      handle.addEventListener("pointerdown", function (event) {
+        if (event.pointerType === "mouse") { return; }
+        event.preventDefault();
+        var pointer = event.pointerId;
+        item.classList.add("dragging");
+        // Listen on the document: moving the row re-inserts the handle, which drops a capture.
+        var onMove = function (moveEvent) {
+          if (moveEvent.pointerId !== pointer) { return; }
+          var under = document.elementFromPoint(moveEvent.clientX, moveEvent.clientY);
+          var target = under && under.closest ? under.closest("li") : null;
+          if (!target || target.parentNode !== list || target === item) { return; }
+          var box = target.getBoundingClientRect();
+          var before = moveEvent.clientY > box.top + box.height / 2 ? target.nextElementSibling : target;
+          if (before !== item && before !== item.nextElementSibling) {
+            moved.push(item);
+            list.insertBefore(item, before);
+          }
+        };
+        var onEnd = function (endEvent) {
+          if (endEvent.pointerId !== pointer) { return; }
+          item.classList.remove("dragging");
+          document.removeEventListener("pointermove", onMove);
+          document.removeEventListener("pointerup", onEnd);
+          document.removeEventListener("pointercancel", onEnd);
+          moved.push(item);
+          renumber();
+          announce(item);
+        };
+        document.addEventListener("pointermove", onMove);
+        document.addEventListener("pointerup", onEnd);
+        document.addEventListener("pointercancel", onEnd);
+      });
+      item.insertBefore(handle, item.firstChild);
       [["↑", "up"], ["↓", "down"]].forEach(function (spec) {
         var button = document.createElement("button");
         button.type = "button";
