@@ -58,7 +58,10 @@ def set_up_main_pages() -> tuple[list[MainPage], dict[str, str]]:
     results page), an open round (the ballot), and a suggestion, feedback and a
     reference waiting in the review queue. Sessions are session cookie values.
     """
+    from datetime import UTC, datetime, timedelta
+
     from django.test import Client
+    from django.utils import timezone
 
     from tests.conftest import CORPUS, CORPUS_HISTORY
     from tests.factories import add_ballots, make_editor, make_round, verified
@@ -74,8 +77,17 @@ def set_up_main_pages() -> tuple[list[MainPage], dict[str, str]]:
         Topic.objects.filter(section__slug="key-issues", parent=None).order_by("order")
     )
     slugs = [topic.slug for topic in key_issues]
+    # Fixed dates (as long as they are in the right past or future), so screenshots stay put.
+    now = timezone.now()
+    closed_at = min(datetime(2025, 3, 3, tzinfo=UTC), now - timedelta(days=2))
+    opened_at = min(datetime(2026, 1, 5, tzinfo=UTC), now - timedelta(days=1))
     closed = make_round(
-        slugs=slugs, state="closed", slug="priorities-2025", title="Priorities 2025"
+        slugs=slugs,
+        state="closed",
+        slug="priorities-2025",
+        title="Priorities 2025",
+        opens_at=closed_at - timedelta(days=30),
+        closes_at=closed_at,
     )
     ids = [topic.pk for topic in key_issues]
     groups = StakeholderGroup.objects.order_by("pk").values_list("name", flat=True)[:3]
@@ -85,7 +97,13 @@ def set_up_main_pages() -> tuple[list[MainPage], dict[str, str]]:
             for voter in range(4)
         ]
         add_ballots(closed, rankings, group=group)
-    make_round(slugs=slugs[:4], slug="priorities-2027", title="Priorities 2027")
+    make_round(
+        slugs=slugs[:4],
+        slug="priorities-2027",
+        title="Priorities 2027",
+        opens_at=opened_at,
+        closes_at=max(datetime(2036, 1, 5, tzinfo=UTC), now + timedelta(days=1)),
+    )
 
     stakeholder, editor = verified("vera"), make_editor("eddie")
     text = Text(title=simd.title, summary=simd.summary, body=simd.body + "\n\nOne more line.\n")
