@@ -479,3 +479,52 @@ def test_signed_in_pages_are_private(client):
     response = signed_in(make_stakeholder()).get(topic.get_absolute_url())
     assert "private" in response["Cache-Control"] and "s-maxage" not in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+# --- /references/ at scale: paginated, and precomputed until a write touches it ------------
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """The cache every worker shares in production (Redis), as far as the page cache knows."""
+    monkeypatch.setattr("topics.page_cache.cache_is_shared", lambda: True)
+
+
+def test_the_reference_list_is_paginated_with_every_reference_on_some_page(client, monkeypatch):
+    from tests.factories import cite, make_reference
+
+    monkeypatch.setattr("topics.views.reading.REFERENCES_PER_PAGE", 3)
+    topic = published_topic()
+    for number in range(7):
+        cite(topic, make_reference(url=f"https://example.org/{number}", title=f"Source {number}"))
+    pages = [client.get(f"/references/?page={n}").content.decode() for n in (1, 2, 3)]
+    for number in range(7):
+        assert sum(f"Source {number}<" in page for page in pages) == 1
+    assert all("7 sources cited" in page for page in pages)
+    assert client.get("/references/?page=99").content.decode() == pages[2]
+
+
+def test_a_write_elsewhere_keeps_the_reference_list_precomputed(client, shared_cache):
+    from tests.factories import cite, make_reference
+    from topics.models import Revision
+    from topics.page_cache import bump_version
+
+    topic = published_topic()
+    cite(topic, make_reference(url="https://example.org/a", title="Source A"))
+    other = published_topic()
+    client.get("/references/")
+    bump_version(about=[Revision(topic=other)])  # another topic's new revision
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/references/").content.decode()
+    assert "Source A" in page  # rendered again (the page cache missed), from the stored list
+    assert not any("topics_reference" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_new_citation_shows_on_the_reference_list_at_once(client, shared_cache):
+    from tests.factories import cite, make_reference
+
+    topic = published_topic()
+    cite(topic, make_reference(url="https://example.org/a", title="Source A"))
+    assert "Source B" not in client.get("/references/").content.decode()
+    cite(topic, make_reference(url="https://example.org/b", title="Source B"))
+    assert "Source B" in client.get("/references/").content.decode()

@@ -34,10 +34,25 @@ logger = logging.getLogger(__name__)
 
 EVERYTHING = "page"
 NAV_IF_CHANGED = "nav?"
+CITERS_OF = "citers-of-"
 NAV_SIGNATURE_KEY = "http-cache:nav-signature"
 # More tags than this in one purge: purge every page instead (a bulk write, an import).
 MAX_TAGS = 40
 PURGE_TIMEOUT_SECONDS = 2
+
+
+def tags_for(about: Iterable[object] | None) -> set[str]:
+    """The tags of the cached pages showing the rows in `about` (None: every page)."""
+    tags: set[str] = set()
+    for instance in [None] if about is None else about:
+        try:
+            tags |= purge_tags(instance)
+        except Exception:  # a row already deleted with its parent: be safe
+            logger.exception("http cache: purging every page after %r", instance)
+            tags.add(EVERYTHING)
+        if EVERYTHING in tags or len(tags) > MAX_TAGS:
+            return {EVERYTHING}
+    return tags
 
 
 def purge_tags(instance: object | None) -> set[str]:
@@ -64,8 +79,8 @@ def purge_tags(instance: object | None) -> set[str]:
     if name == "Citation":
         return topic_pages | {"reference_list"}
     if name == "Reference":
-        citing = instance.citations.values_list("topic_id", flat=True) if instance.pk else []
-        return {"reference_list"} | {f"topic-{pk}" for pk in citing}
+        # The pages of the topics citing it too: looked up once, when the purge is sent.
+        return {"reference_list", f"{CITERS_OF}{instance.pk}"}
     if name == "TaggedTopic":
         return {f"topic-{instance.content_object_id}", "tag_list", "tag_detail"}
     if name in {"Feedback", "ReferenceSuggestion"}:
@@ -86,20 +101,13 @@ class _Pending(threading.local):
 _pending = _Pending()
 
 
-def note_change(about: Iterable[object] | None) -> None:
-    """Remember the pages a write affects; purge them once its transaction commits."""
+def note_change(tags: set[str]) -> None:
+    """Remember pages a write affects (`tags_for`); purge them once its transaction commits."""
     if not settings.KB_HTTP_CACHE_PURGE:
         return
-    pending = _pending.tags
-    for instance in [None] if about is None else about:
-        if EVERYTHING in pending or len(pending) > MAX_TAGS:
-            pending.add(EVERYTHING)
-            break
-        try:
-            pending |= purge_tags(instance)
-        except Exception:  # a row already deleted with its parent: be safe
-            logger.exception("http cache: purging every page after %r", instance)
-            pending.add(EVERYTHING)
+    _pending.tags |= tags
+    if len(_pending.tags) > MAX_TAGS:
+        _pending.tags = {EVERYTHING}
     # One callback per write, but only the first to run finds anything to send. Tags
     # of a transaction that rolled back are sent with the next one (harmless).
     transaction.on_commit(flush, robust=True)
@@ -110,6 +118,10 @@ def flush() -> None:
     tags, _pending.tags = _pending.tags, set()
     if not tags:
         return
+    references = {int(tag.removeprefix(CITERS_OF)) for tag in tags if tag.startswith(CITERS_OF)}
+    if references:
+        tags -= {f"{CITERS_OF}{pk}" for pk in references}
+        tags |= {f"topic-{pk}" for pk in _citing_topics(references)}
     signature = None
     if NAV_IF_CHANGED in tags:
         tags.discard(NAV_IF_CHANGED)
@@ -125,6 +137,13 @@ def flush() -> None:
     sent = all(purge(address, tags) for address in settings.KB_HTTP_CACHE_PURGE)
     if sent and signature is not None:
         cache.set(NAV_SIGNATURE_KEY, signature, None)
+
+
+def _citing_topics(references: set[int]) -> set[int]:
+    from topics.models import Citation
+
+    citations = Citation.objects.filter(reference_id__in=references)
+    return set(citations.values_list("topic_id", flat=True))
 
 
 def _nav_signature() -> str | None:

@@ -47,6 +47,7 @@ import hashlib
 import math
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,7 +71,9 @@ KEEP_CHANGES = 1000
 VERSION_CHECK_SECONDS = 1.0
 LOCAL_MAX_BYTES = 32 * 1024 * 1024
 # Tags every cached page carries, whatever else it shows (see topics/http_cache.py).
-EVERY_PAGE = "page"
+EVERY_PAGE = EVERYTHING = "page"
+# Pages whose data is precomputed until a write touches it (see list_version).
+PRECOMPUTED_LISTS = frozenset({"reference_list"})
 VARY = "Accept-Encoding, Cookie"
 # Headers a stored page decides itself; every other header of Django's answer is kept.
 PAGE_HEADERS = frozenset(
@@ -135,7 +138,43 @@ def bump_version(*, about: Iterable[object] | None = None) -> None:
         ContentChange.objects.filter(pk__lt=change.pk - KEEP_CHANGES).delete()
     forget_version()  # this transaction's own reads see it at once...
     transaction.on_commit(forget_version)  # ...and the other threads once it is committed
-    http_cache.note_change(about)
+    tags = http_cache.tags_for(about)
+    if EVERYTHING in tags or tags & PRECOMPUTED_LISTS:
+        move_lists(tags)
+        transaction.on_commit(partial(move_lists, tags))
+    http_cache.note_change(tags)
+
+
+def list_version(tag: str) -> str:
+    """A token that changes with every write to what the pages tagged `tag` show.
+
+    Data precomputed for such a page (the reference list) is kept under it,
+    so a write elsewhere (another topic's text) does not throw it away. With
+    a cache of each process's own, it is the content version.
+    """
+    if not cache_is_shared():
+        # Each process has its own cache: only the database says another one wrote.
+        return f"version-{content_version()}"
+    key = f"list-version:{tag}"
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        token = cache.get(key)
+    return token
+
+
+def cache_is_shared() -> bool:
+    """Whether every worker and machine sees the same cache (Redis, memcached)."""
+    from topics.checks import SHARED_CACHE_BACKENDS
+
+    return settings.CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS
+
+
+def move_lists(tags: set[str]) -> None:
+    """Give the precomputed lists a write touches a new token (now, and again on commit)."""
+    for tag in PRECOMPUTED_LISTS:
+        if tag in tags or EVERYTHING in tags:
+            cache.set(f"list-version:{tag}", uuid.uuid4().hex, None)
 
 
 def current_minute() -> int:
