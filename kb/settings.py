@@ -183,6 +183,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# No "AXES: BEGIN version…" banner on every command; lock-outs are still logged as warnings.
+AXES_VERBOSE = False
 RATELIMIT_USE_CACHE = "default"
 # Sign-in attempts (site and admin) per address, whatever the username: password
 # hashing is costly, and axes only locks one (username, address) pair at a time.
