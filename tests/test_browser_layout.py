@@ -2,6 +2,8 @@
 contents at every width, touch targets, the theme before first paint, visible focus."""
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import expect
 
 from tests.browser import (
@@ -11,7 +13,7 @@ from tests.browser import (
     set_up_main_pages,
     signed_in_context,
 )
-from tests.factories import make_section, make_topic
+from tests.factories import make_maintainer, make_section, make_topic
 
 pytestmark = [
     pytest.mark.browser,
@@ -247,3 +249,18 @@ def test_focus_rings_and_form_borders_stand_out_at_3_to_1(live_server, topic, sc
         found.append(("search button", "border on the page", contrast(border, page_background)))
     weak = [item for item in found if item[2] < 3]
     assert not weak, weak
+
+
+def test_a_maintainers_header_is_one_row_on_a_desktop(live_server, topic):
+    client = Client()
+    client.force_login(make_maintainer("maud"))
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with chromium_browser() as browser:
+        context = signed_in_context(
+            browser, live_server.url, session, viewport=VIEWPORTS["desktop"]
+        )
+        page = context.new_page()
+        page.goto("/topics/wide/")
+        for name in ("Recent changes", "Review", "Admin", "Propose a topic", "My contributions"):
+            expect(page.locator("header").get_by_role("link", name=name)).to_be_visible()
+        assert page.evaluate(HEADER_HEIGHT) <= 60
