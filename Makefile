@@ -69,11 +69,12 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml templates
 
-bench: install static ## figures: import time, tally time, requests per second, hostile inputs
+bench: install static ## figures: import time, tally time, requests per second, hostile inputs, reading speed
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_tally.py
 	bash bench/bench_pages.sh
 	$(PY) bench/bench_abuse.py
+	$(PY) bench/bench_speed.py
 
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache
