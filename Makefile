@@ -74,6 +74,7 @@ bench: install static ## figures: import time, tally time, requests per second, 
 	$(PY) bench/bench_tally.py
 	bash bench/bench_pages.sh
 	$(PY) bench/bench_abuse.py
+	$(PY) bench/bench_front_door.py
 	$(PY) bench/bench_speed.py
 
 clean:
