@@ -38,6 +38,8 @@ def weigh(client, path: str) -> tuple[int, int]:
 
 
 def main() -> None:
+    if not (CORPUS / "mkdocs.yml").is_file():
+        sys.exit(f"No MkDocs site at {CORPUS}: give one, e.g. python {sys.argv[0]} {PATH} DIR")
     with tempfile.TemporaryDirectory() as folder:
         os.environ.update(
             DATA_DIR=folder,
