@@ -71,7 +71,7 @@ KEEP_CHANGES = 1000
 VERSION_CHECK_SECONDS = 1.0
 LOCAL_MAX_BYTES = 32 * 1024 * 1024
 # Tags every cached page carries, whatever else it shows (see topics/http_cache.py).
-EVERY_PAGE = EVERYTHING = "page"
+EVERYTHING = "page"
 # Pages whose data is precomputed until a write touches it (see list_version).
 PRECOMPUTED_LISTS = frozenset({"reference_list"})
 VARY = "Accept-Encoding, Cookie"
@@ -378,7 +378,7 @@ def cached_for_readers(view=None, *, params: Iterable[str] = ()):
         key = page_key(request, params, version=version, minute=minute)
         page = cache.get(key)
         if page is None:
-            request.page_tags = {EVERY_PAGE, view.__name__}
+            request.page_tags = {EVERYTHING, view.__name__}
             response = view(request, *args, **kwargs)
             if not _storable(request, response):
                 return response
@@ -477,6 +477,7 @@ class ReaderCache:
         cache_control = ("Cache-Control", page.cache_control())
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and etag_matches(if_none_match, etag):
+            # The same headers but the first, Content-Type (a 304 has no body).
             start_response("304 Not Modified", [*headers[1:], cache_control])
             return []
         start_response("200 OK", [*headers, cache_control, ("Content-Length", str(len(body)))])
