@@ -18,7 +18,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.factories import make_editor, make_section, published_topic
 from tests.test_deploy import PRODUCTION_ENV, fetch, free_port, run_manage, start_server
@@ -49,16 +48,6 @@ def publish_body(topic, body: str, editor) -> None:
     workflow.publish_revision(revision=edit, by=editor)
 
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="on PostgreSQL a publish also refreshes the search vector with update() "
-    "(topics/services/content.py, index_topic), which moves the version without saying "
-    "what it wrote, so every page is purged: correct, not yet precise",
-)
 @pytest.mark.django_db
 def test_a_body_publish_purges_its_page_and_the_lists_not_other_topics(
     purges, django_capture_on_commit_callbacks

@@ -12,11 +12,15 @@ from django.utils.safestring import SafeString, mark_safe
 COPYRIGHT_TAGS = {"a", "b", "br", "em", "i", "span", "strong"}
 
 
-def content_changed() -> None:
-    """Move the content version on (the page cache decides what a change means)."""
+def content_changed(about=None) -> None:
+    """Move the content version on; `about` names the rows written, when known.
+
+    (The page cache decides what a change means; with `about`, a shared HTTP
+    cache purges only the pages showing those rows.)
+    """
     from topics.page_cache import bump_version
 
-    bump_version()
+    bump_version(about=about)
 
 
 class ContentQuerySet(models.QuerySet):
@@ -33,10 +37,14 @@ class ContentQuerySet(models.QuerySet):
             content_changed()
         return count
 
+    def derived_update(self, **kwargs) -> int:
+        """update() for derived data no page shows (the search index): no new version."""
+        return super().update(**kwargs)
+
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
-            content_changed()
+            content_changed(about=created)
         return created
 
 

@@ -174,7 +174,7 @@ def index_topic(*, topic: Topic) -> None:
         + SearchVector(_searchable(topic.summary), weight="B", config="english")
         + SearchVector(_searchable(topic.plain_text), weight="C", config="english")
     )
-    Topic.objects.filter(pk=topic.pk).update(search_vector=vector)
+    Topic.objects.filter(pk=topic.pk).derived_update(search_vector=vector)
 
 
 def _searchable(text: str) -> Value:
