@@ -234,3 +234,24 @@ def test_readers_cannot_purge_the_cache_through_the_front(cached_site):
     assert status == 405
     fetch(f"{cached_site.base}/tags/")
     assert fetch(f"{cached_site.base}/tags/")[1]["X-Cache"] == "HIT"
+
+
+@pytest.mark.django_db
+def test_references_created_in_bulk_purge_the_reference_list(
+    purges, django_capture_on_commit_callbacks
+):
+    from topics.models import Reference
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Reference.objects.bulk_create(
+            [Reference(url="https://example.org/new", title="New")], ignore_conflicts=True
+        )
+    tags = set().union(*purges)
+    assert "reference_list" in tags and all(tag.islower() for tag in tags)
+
+
+@pytest.mark.django_db
+def test_a_tag_the_cache_would_refuse_becomes_a_purge_of_every_page(purges):
+    http_cache._pending.tags = {"topic-None"}
+    http_cache.flush()
+    assert purges == [{"page"}]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 EVERYTHING = "page"
 NAV_IF_CHANGED = "nav?"
 CITERS_OF = "citers-of-"
+TAG = re.compile(r"[a-z0-9_-]+")  # what deploy/varnish.vcl accepts in X-KB-Purge
 NAV_SIGNATURE_KEY = "http-cache:nav-signature"
 # More tags than this in one purge: purge every page instead (a bulk write, an import).
 MAX_TAGS = 40
@@ -62,6 +64,8 @@ def purge_tags(instance: object | None) -> set[str]:
     topic_pages = {f"topic-{topic_id}"} if topic_id else set()
     if instance is None:
         return {EVERYTHING}
+    if instance.pk is None and name in {"Topic", "Section"}:
+        return {EVERYTHING}  # bulk-created without ids: which pages show them is unknown
     if name == "Topic":
         tags = {f"topic-{instance.pk}", "reference_list", "tag_list", "tag_detail"}
         tags |= {"recent_changes", NAV_IF_CHANGED}
@@ -79,6 +83,8 @@ def purge_tags(instance: object | None) -> set[str]:
     if name == "Citation":
         return topic_pages | {"reference_list"}
     if name == "Reference":
+        if instance.pk is None:  # bulk-created: cited only by the citations written with it
+            return {"reference_list"}
         # The pages of the topics citing it too: looked up once, when the purge is sent.
         return {"reference_list", f"{CITERS_OF}{instance.pk}"}
     if name == "TaggedTopic":
@@ -132,7 +138,7 @@ def flush() -> None:
             signature = None  # unchanged: nothing to record
     if not tags:
         return
-    if EVERYTHING in tags or len(tags) > MAX_TAGS:
+    if EVERYTHING in tags or len(tags) > MAX_TAGS or not all(map(TAG.fullmatch, tags)):
         tags = {EVERYTHING}
     sent = all(purge(address, tags) for address in settings.KB_HTTP_CACHE_PURGE)
     if sent and signature is not None:
