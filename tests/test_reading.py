@@ -294,3 +294,15 @@ def test_postgres_search_vector_has_a_gin_index():
             ["%gin%search_vector%"],
         )
         assert cursor.fetchone() is not None
+
+
+def test_a_long_reference_list_links_its_pages(client, settings):
+    topic = make_topic()
+    references = Reference.objects.bulk_create(
+        Reference(url=f"https://example.org/many/{n}", title=f"Many {n:04d}") for n in range(401)
+    )
+    Citation.objects.bulk_create(Citation(topic=topic, reference=ref) for ref in references)
+    first = client.get("/references/").content.decode()
+    assert "Page 1 of 2" in first and 'href="?page=2"' in first
+    second = client.get("/references/?page=2").content.decode()
+    assert "Page 2 of 2" in second and 'href="?page=1"' in second
