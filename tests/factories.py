@@ -233,3 +233,24 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def nav_pages(corpus) -> list[str]:
+    """Every Markdown file named in a MkDocs project's nav, in order (as the importer reads it)."""
+    import yaml
+
+    from topics.importers.mkdocs_source import MkDocsConfigLoader
+
+    config = yaml.load((corpus / "mkdocs.yml").read_text(), Loader=MkDocsConfigLoader)  # noqa: S506
+    found: list[str] = []
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            if isinstance(value, list):
+                walk(value)
+            else:
+                found.append(value)
+
+    walk(config["nav"])
+    return found

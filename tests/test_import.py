@@ -13,30 +13,14 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from tests.conftest import CORPUS, CORPUS_HISTORY
+from tests.factories import nav_pages
 from topics.importers.mkdocs import MkDocsImporter, slug_for, split_front_matter, split_title
 from topics.models import Image, Reference, Revision, Section, Topic
 
 pytestmark = pytest.mark.django_db
 
 
-def nav_pages() -> list[str]:
-    """Every Markdown file named in the corpus's mkdocs.yml nav, in order."""
-    config = yaml.safe_load((CORPUS / "mkdocs.yml").read_text())
-    found: list[str] = []
-
-    def walk(items):
-        for item in items:
-            value = next(iter(item.values())) if isinstance(item, dict) else item
-            if isinstance(value, list):
-                walk(value)
-            else:
-                found.append(value)
-
-    walk(config["nav"])
-    return found
-
-
-NAV_PAGES = nav_pages()
+NAV_PAGES = nav_pages(CORPUS)
 
 
 def original_url(path: str) -> str:

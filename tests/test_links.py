@@ -25,7 +25,7 @@ import yaml
 from django.core.management import call_command
 
 from tests.conftest import CORPUS, STARLETTE_CORPUS
-from tests.factories import make_topic
+from tests.factories import make_topic, nav_pages
 from topics.links import MkDocsLinks, line_of, page_url_path, relative_links
 from topics.models import Topic
 
@@ -301,30 +301,6 @@ def test_with_javascript_a_link_opens_the_block_and_tab_it_points_into(live_serv
 
 
 # --- the real sites, against what MkDocs builds ------------------------------
-
-
-class _NoTags(yaml.SafeLoader):
-    """mkdocs.yml may hold !ENV and !!python/name: tags; the nav does not need them."""
-
-
-_NoTags.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
-def nav_pages(corpus: Path) -> list[str]:
-    """Every Markdown file in a corpus's nav, in order."""
-    config = yaml.load((corpus / "mkdocs.yml").read_text(), Loader=_NoTags)  # noqa: S506
-    found: list[str] = []
-
-    def walk(items):
-        for item in items:
-            value = next(iter(item.values())) if isinstance(item, dict) else item
-            if isinstance(value, list):
-                walk(value)
-            else:
-                found.append(value)
-
-    walk(config["nav"])
-    return found
 
 
 def mkdocs_build(corpus: Path, into: Path) -> Path:
