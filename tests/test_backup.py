@@ -370,3 +370,9 @@ def test_a_backup_of_the_other_engine_is_refused(tmp_path, media_root):
     manifest_file.write_text(json.dumps(manifest))
     with empty_database(tmp_path), pytest.raises(RestoreRefused, match="restore it into"):
         restore_backup(path=tmp_path / "backup", using=RESTORED, media_root=tmp_path / "m")
+
+
+def test_a_folder_that_is_not_a_backup_is_refused(tmp_path):
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(CommandError, match="is not a backup: it has no manifest.json"):
+        call_command("restore_backup", str(tmp_path / "photos"), stdout=StringIO())

@@ -71,6 +71,7 @@ MAIN_TABLES = {
     "topics_image": "images",
 }
 CHUNK = 1024 * 1024
+REQUIRED_KEYS = {"app", "engine", "database_file", "migrations", "counts", "files"}
 
 
 class BackupError(Exception):
@@ -126,6 +127,7 @@ def write_backup(*, path: Path, using: str = "default", media_root: Path | None 
     media_root = Path(media_root or settings.MEDIA_ROOT)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BackupError(f"{path} already exists and is not an empty folder; choose a new one.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     connection = connections[using]
     engine = _engine(connection)
     started = time.monotonic()
@@ -302,13 +304,21 @@ def read_manifest(path: Path) -> dict:
             f"(format {manifest.get('format') if isinstance(manifest, dict) else '?'}, "
             f"expected {FORMAT})."
         )
+    missing = sorted(REQUIRED_KEYS - manifest.keys())
+    if missing or not isinstance(manifest["files"], dict):
+        raise RestoreRefused(
+            f"{path / MANIFEST} is incomplete (no {', '.join(missing) or 'list of files'})."
+        )
     problems = []
-    expected = manifest.get("files", {})
-    if manifest.get("database_file") not in expected:
+    expected = manifest["files"]
+    if manifest["database_file"] not in expected:
         problems.append("the manifest names no database file")
     for name, facts in sorted(expected.items()):
         file = path / name
-        if ".." in Path(name).parts or not file.is_file():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(f"{name} is outside the backup's folder")
+            continue
+        if not file.is_file():
             problems.append(f"{name} is missing")
             continue
         found = _file_facts(file)
