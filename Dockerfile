@@ -1,5 +1,7 @@
 # Production image: nginx in front of gunicorn (scripts/start.sh; KB_FRONT=none for
-# gunicorn alone behind a buffering load balancer), static files from whitenoise.
+# gunicorn alone behind a buffering load balancer, as docker-compose.yml runs it), static
+# files from whitenoise. Builds with docker and with podman (podman build --format docker,
+# which keeps the HEALTHCHECK; scripts/podman_setup.sh on a machine without a registry).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,13 +14,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 
 # nginx runs as the kb user too: start.sh gives it a private folder for its pid,
-# temporary files and configuration, and port 8000.
+# temporary files and configuration, and port 8000. Varnish for KB_HTTP_CACHE=varnish;
+# the PostgreSQL client (pg_dump, psql) is Debian bookworm's 15, the server's version.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nginx \
+    && apt-get install -y --no-install-recommends nginx varnish postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-RUN useradd --create-home --uid 10001 kb && mkdir -p /data && chown kb:kb /data
+# /data/media exists in the image, owned by kb, so a fresh named volume mounted there
+# (docker-compose.yml's shared media) starts with that owner too.
+RUN useradd --create-home --uid 10001 kb && mkdir -p /data/media && chown -R kb:kb /data
 
 COPY pyproject.toml README.md ./
 COPY kb kb

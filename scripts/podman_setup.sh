@@ -11,7 +11,8 @@
 #      root file system is kept as a tarball in KB_CONTAINER_CACHE (/var/tmp/kb-containers)
 #      so a later run on the same machine imports it in seconds;
 #   4. stand-ins tagged with the official names (deploy/standins/): python:3.11-slim-bookworm,
-#      postgres:15-bookworm, redis:7-bookworm; rebuilt only when their files change;
+#      postgres:15-bookworm, redis:7-bookworm, nginx:stable-bookworm; rebuilt only when
+#      their files change;
 #   5. podman-compose >= 1.6 from PyPI in a venv of its own (PODMAN_COMPOSE_VENV,
 #      /opt/kb-podman-compose); Debian's 1.0.3 is too old.
 set -euo pipefail
@@ -154,6 +155,7 @@ standin() {
 standin python docker.io/library/python:3.11-slim-bookworm
 standin postgres docker.io/library/postgres:15-bookworm
 standin redis docker.io/library/redis:7-bookworm
+standin nginx docker.io/library/nginx:stable-bookworm
 
 step "podman-compose"
 compose_ok() {

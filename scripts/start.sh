@@ -1,6 +1,9 @@
 #!/bin/sh
 # Production start-up, run by the Dockerfile and by tests/test_deploy.py:
 # migrate, collect static files, then serve on BIND (default 0.0.0.0:$PORT).
+# migrate_locked is Django's migrate under a PostgreSQL advisory lock, so several
+# containers starting together on one fresh database migrate it once; it waits up to
+# KB_DATABASE_WAIT seconds (default 30) for a database server that is still starting.
 #
 # KB_FRONT=nginx (the default): nginx listens on BIND and reads every request
 # whole before gunicorn sees it (deploy/nginx.conf says why); gunicorn listens
@@ -53,7 +56,7 @@ none) ;;
 esac
 
 "$PYTHON" manage.py check --deploy --fail-level ERROR
-"$PYTHON" manage.py migrate --noinput
+"$PYTHON" manage.py migrate_locked --noinput --wait-for-database "${KB_DATABASE_WAIT:-30}"
 "$PYTHON" manage.py collectstatic --noinput --verbosity 0
 
 set -- kb.wsgi:application --workers "${WEB_CONCURRENCY:-2}" --timeout "$TIMEOUT"

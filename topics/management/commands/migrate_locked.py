@@ -1,7 +1,9 @@
-"""python manage.py migrate_locked [migrate's own arguments]"""
+"""python manage.py migrate_locked [--wait-for-database SECONDS] [migrate's own arguments]"""
+
+import time
 
 from django.core.management.commands.migrate import Command as MigrateCommand
-from django.db import connections
+from django.db import OperationalError, connections
 
 # pg_advisory_lock's key for "migrations of this project" (the bytes of "kb-migr"): every
 # process that migrates the same database takes the same lock.
@@ -15,8 +17,19 @@ class Command(MigrateCommand):
         "others wait, then find nothing to apply). On other databases it is plain migrate."
     )
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--wait-for-database",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="retry connecting for up to this long (a database server still starting)",
+        )
+
     def handle(self, *args, **options):
         alias = options["database"]
+        self.wait_for_database(alias, options["wait_for_database"])
         if connections[alias].vendor != "postgresql":
             return super().handle(*args, **options)
         # A connection of its own: migrate opens, commits and may close the usual one,
@@ -36,3 +49,19 @@ class Command(MigrateCommand):
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
         finally:
             lock.close()
+
+    def wait_for_database(self, alias: str, seconds: float) -> None:
+        """Connect to `alias`, retrying once a second for up to `seconds`."""
+        connection = connections[alias]
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                connection.ensure_connection()
+                return
+            except OperationalError as error:
+                connection.close()
+                if time.monotonic() >= deadline:
+                    raise
+                first_line = str(error).strip().splitlines()[0] if str(error).strip() else error
+                self.stderr.write(f"The database is not ready ({first_line}): retrying.")
+                time.sleep(1)
