@@ -174,7 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "my_contributions"
+LOGIN_REDIRECT_URL = "account_contributions"
 LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 # Lock the (username, IP) pair: a shared NAT cannot lock everyone out, and a

@@ -53,7 +53,7 @@ LIMITS_BY_URL_NAME = {
     "review_reference": EDITOR_ACTIONS,
     "review_stakeholders": EDITOR_ACTIONS,
     "revision_restore": EDITOR_ACTIONS,
-    "topic_confirm_reviewed": EDITOR_ACTIONS,
+    "topic_mark_reviewed": EDITOR_ACTIONS,
 }
 # Every other admin page that writes: generous, since one bulk action is one request.
 ADMIN_WRITES = Limit(group="admin-writes", key="user_or_ip", rate="600/h")

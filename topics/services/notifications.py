@@ -54,7 +54,7 @@ def _subject(text: str) -> str:
 def _footer() -> str:
     return (
         "\n\n--\nChoose how often you get these emails (at once, a daily digest, or never): "
-        f"{absolute(reverse('following'))}"
+        f"{absolute(reverse('account_following'))}"
     )
 
 
@@ -161,7 +161,7 @@ def notify_author(*, revision: Revision, event: ReviewEvent) -> None:
     ]
     if event.comment:
         lines += ["", "The editor wrote:", event.comment]
-    lines += ["", f"Your contributions: {absolute(reverse('my_contributions'))}"]
+    lines += ["", f"Your contributions: {absolute(reverse('account_contributions'))}"]
     message = Message(
         _subject(f"{revision.topic.title}: {event.get_action_display()}"), "\n".join(lines)
     )
@@ -179,7 +179,7 @@ def notify_input_decision(*, item: Feedback | ReferenceSuggestion, event: Review
     ]
     if event.comment:
         lines += ["", "The editor wrote:", event.comment]
-    lines += ["", f"Your contributions: {absolute(reverse('my_contributions'))}"]
+    lines += ["", f"Your contributions: {absolute(reverse('account_contributions'))}"]
     short = "feedback" if isinstance(item, Feedback) else "suggested reference"
     decided = event.get_action_display().lower()
     message = Message(_subject(f"{item.topic.title}: your {short} was {decided}"), "\n".join(lines))
@@ -207,7 +207,7 @@ def send_receipt(*, user, round_, receipt: str) -> None:
         "Keep it: the site stores only its SHA-256, and shows it to nobody. When the round "
         f"closes, the anonymised ballots are published at {csv_url} with the SHA-256 of each "
         "receipt beside its ballot, so you can check that your ballot was counted as you cast "
-        f"it. How: {absolute(reverse('verify_ballots'))}\n\n"
+        f"it. How: {absolute(reverse('round_verify'))}\n\n"
         "If you change your ballot, you get a new receipt and this one no longer counts."
     )
     message = Message(_subject(f"Your receipt for {round_.title}"), body)
@@ -248,7 +248,7 @@ def notify_followers(*, topic: Topic, revision: Revision, exclude_user_id: int |
         f"Read it: {absolute(topic.get_absolute_url())}\n"
         f"What changed: {changed}\n\n"
         f"You get this because you follow the topic; stop following it here: "
-        f"{absolute(reverse('following'))}",
+        f"{absolute(reverse('account_following'))}",
     )
     deliver((follow.user for follow in follows), message, exclude_user_id=exclude_user_id)
 

@@ -23,7 +23,7 @@ from topics.services import accounts
 @ratelimit(key="ip", rate="10/h", method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("my_contributions")
+        return redirect("account_contributions")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -38,7 +38,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Welcome! An editor will verify your account so your votes count."
         )
-        return redirect("my_contributions")
+        return redirect("account_contributions")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -59,7 +59,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         if change.needs_verification_again:
             messages.warning(request, "You changed your group: an editor will verify you again.")
         messages.success(request, "Your profile is saved.")
-        return redirect("my_contributions")
+        return redirect("account_contributions")
     return render(request, "accounts/profile.html", {"form": form, "profile": profile})
 
 

@@ -90,7 +90,7 @@ def suggest_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             else:
                 messages.success(request, "Thank you: your suggestion is waiting for an editor.")
-            return redirect("my_contributions")
+            return redirect("account_contributions")
     pending = (
         topic.revisions.filter(status__in=Revision.OPEN_STATUSES)
         .select_related("author__profile")
@@ -132,7 +132,7 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Your revised suggestion is waiting for an editor.")
-            return redirect("my_contributions")
+            return redirect("account_contributions")
     events = revision.events.select_related("actor")
     return render(
         request,
@@ -185,7 +185,7 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
         contributions.follow_topic(user=request.user, topic=topic)
         messages.success(request, f"You will get an email when “{topic.title}” changes.")
     if request.POST.get("next") == "following":
-        return redirect("following")
+        return redirect("account_following")
     return redirect(topic)
 
 
@@ -201,7 +201,7 @@ def following(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Emails: {preference.get_frequency_display().lower()}.")
-        return redirect("following")
+        return redirect("account_following")
     follows = (
         TopicFollow.objects.filter(user=request.user, topic__status=Topic.Status.PUBLISHED)
         .select_related("topic__section")
