@@ -148,7 +148,10 @@ def bench(engine: str, folder: Path) -> dict:
 def report(figures: dict) -> None:
     backups, restores = figures["backups"], figures["restores"]
     source, manifest, restored = figures["counts"]
-    print(f"\n## {figures['engine']}: the corpus ({figures['media']} media files)\n")
+    what = "the corpus"
+    if os.environ.get("SCALE_TOPICS"):
+        what += f", grown to {source.get('topics_topic')} topics"
+    print(f"\n## {figures['engine']}: {what} ({figures['media']} media files)\n")
     print("| what | figure |\n| --- | ---: |")
     print(f"| backup size (whole folder) | {figures['size'] / 1024:.0f} KiB |")
     print(f"| of which the database file | {figures['database_bytes'] / 1024:.0f} KiB |")

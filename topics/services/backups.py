@@ -481,6 +481,8 @@ def _load_sqlite(connection, database: Path) -> None:
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         source.backup(connection.connection)
+    except sqlite3.Error as exc:
+        raise RestoreFailed(f"Loading the database failed; it was left as it was: {exc}") from exc
     finally:
         source.close()
     connection.close()
