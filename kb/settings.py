@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "topics.request_limits.ClientAddressMiddleware",
     "topics.request_limits.RequestSizeLimitMiddleware",
     "topics.middleware.HealthCheckMiddleware",
+    # Which database this request reads (with DATABASE_REPLICA_URL): before any query.
+    "topics.middleware.ReadReplicaMiddleware",
     "topics.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,6 +126,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
         conn_max_age=int(env("CONN_MAX_AGE", "60")),
+        # A connection PostgreSQL dropped (a restart) is replaced at the next request's first query.
         conn_health_checks=True,
     )
 }
@@ -142,6 +145,28 @@ elif env_bool("DATABASE_POOL", default=False):
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 10}}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+# A streaming replica of the same database (PostgreSQL), for the anonymous readers'
+# reads: kb/db_router.py says which requests read it, and falls back to the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        ),
+        # Tests read the primary's test database through this alias; none is created here.
+        "TEST": {"MIRROR": "default"},
+    }
+    # A replica that is down costs a request at most this long, then is avoided a while.
+    DATABASES["replica"]["OPTIONS"] = {
+        "connect_timeout": int(env("DATABASE_REPLICA_CONNECT_TIMEOUT", "2")),
+    }
+    if "pool" in DATABASES["default"].get("OPTIONS", {}):
+        DATABASES["replica"]["OPTIONS"]["pool"] = DATABASES["default"]["OPTIONS"]["pool"]
+    DATABASE_ROUTERS = ["kb.db_router.ReplicaRouter"]
+# After a write (any POST, a sign-in), the client reads the primary for this long.
+KB_REPLICA_PIN_SECONDS = int(env("KB_REPLICA_PIN_SECONDS", "5"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -151,7 +176,8 @@ CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that answers from process memory while Redis is unreachable.
+            "BACKEND": "kb.cache.TolerantRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "kb"),
         }

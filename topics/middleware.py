@@ -1,16 +1,21 @@
 """Middleware of our own."""
 
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponseBadRequest
+from django.core.exceptions import MiddlewareNotUsed, ValidationError
+from django.core.signing import BadSignature
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from kb.db_router import PIN_COOKIE, PIN_SALT, reading_replica, replica_configured, replica_down
+from topics.page_cache import is_anonymous
+from topics.views.health import readyz
 from topics.views.reading import healthz
 
 
 class HealthCheckMiddleware:
-    """Answer /healthz before host validation and HTTPS redirects.
+    """Answer /healthz (liveness) and /readyz (readiness) before host validation.
 
-    Load balancers and container health checks call it by IP over plain HTTP,
+    Load balancers and container health checks call them by IP over plain HTTP,
     which ALLOWED_HOSTS and SECURE_SSL_REDIRECT would otherwise refuse.
     """
 
@@ -18,9 +23,70 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if request.path == "/healthz" and request.method in {"GET", "HEAD"}:
-            return healthz(request)
+        if request.method in {"GET", "HEAD"}:
+            if request.path == "/healthz":
+                return healthz(request)
+            if request.path == "/readyz":
+                return readyz(request)
         return self.get_response(request)
+
+
+class ReadReplicaMiddleware:
+    """Decide, before any query, whether this request may read the replica (kb/db_router.py).
+
+    Anonymous GET and HEAD requests may, unless the client wrote in the last
+    KB_REPLICA_PIN_SECONDS; a request that writes pins its client to the primary.
+    A page the replica answered with 404 (a topic published a moment ago that
+    the replica has not replayed yet) or with a database fault is asked again
+    of the primary: both are GETs, and a second try costs one render.
+    Not installed without DATABASE_REPLICA_URL.
+    """
+
+    def __init__(self, get_response):
+        if not replica_configured():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        safe = request.method in {"GET", "HEAD"}
+        may_read_replica = safe and is_anonymous(request.META) and not pinned(request)
+        with reading_replica(may_read_replica) as reads:
+            response = self.get_response(request)
+            fault = getattr(response, "database_fault", False)
+            if reads.used_replica and (response.status_code == 404 or fault):
+                if fault:
+                    replica_down()
+                reads.replica = reads.used_replica = False
+                response = self.get_response(request)
+        if not safe or reads.wrote:
+            pin(response)
+        return response
+
+
+def pinned(request: HttpRequest) -> bool:
+    """Whether the client wrote in the last KB_REPLICA_PIN_SECONDS."""
+    if PIN_COOKIE not in request.COOKIES:
+        return False
+    try:
+        request.get_signed_cookie(
+            PIN_COOKIE, salt=PIN_SALT, max_age=settings.KB_REPLICA_PIN_SECONDS
+        )
+    except (BadSignature, KeyError):
+        return False
+    return True
+
+
+def pin(response: HttpResponse) -> None:
+    """Send the client's next reads to the primary for KB_REPLICA_PIN_SECONDS."""
+    response.set_signed_cookie(
+        PIN_COOKIE,
+        "1",
+        salt=PIN_SALT,
+        max_age=settings.KB_REPLICA_PIN_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 class RejectNulMiddleware:

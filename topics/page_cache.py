@@ -11,10 +11,18 @@ users, anyone with a session or pending messages, and pages that set a
 cookie or hold a CSRF token are never served from or stored in the cache.
 
 **The version check.** Each process reads the content version from the
-database at most once a second (one query on the primary-key index), and at
-once when the request asks for a fresh copy (`Cache-Control: no-cache`, as
-Varnish asks on every fetch, see deploy/varnish.vcl) or when the process
-itself has just written. So another process's write shows within a second.
+database at most once a second (one query on the primary-key index; from the
+database the page is read from, the replica for anonymous readers when there
+is one, kb/db_router.py, so that a page is never stored under a version its
+database has not replayed yet), and at once when the request asks for a
+fresh copy (`Cache-Control: no-cache`, as Varnish asks on every fetch, see
+deploy/varnish.vcl) or when the process itself has just written. So another
+process's write shows within a second.
+
+**Faults.** A database that cannot be reached is a 503 (topics/views/errors.py).
+While Redis cannot be reached, the cache answers from each process's memory
+(kb/cache.py): the precomputed lists then follow the content version, and
+are moved once Redis is back, since writes during the outage could not move them.
 
 **Shared layer** (`cached_for_readers`, inside Django): the Django cache
 (Redis in production) holds each page once for every worker, gzip-compressed
@@ -57,12 +65,14 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.core import signals
 from django.core.cache import cache
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Max
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.cookie import parse_cookie
 
+from kb.cache import on_recovery
+from kb.db_router import PIN_COOKIE, reading_replica
 from topics.models import ContentChange
 
 PAGE_TTL_SECONDS = 120
@@ -91,10 +101,13 @@ def current_version() -> int:
 
 
 class _Checked(threading.local):
-    """This process's last reading of the version (per thread: live test servers use several)."""
+    """This process's last readings of the version (per thread: live test servers use several).
 
-    value: int | None = None
-    at: float = -math.inf
+    One per database alias: the replica may be behind the primary.
+    """
+
+    def __init__(self):
+        self.readings: dict[str, tuple[int, float]] = {}
 
 
 _checked = _Checked()
@@ -103,25 +116,25 @@ _written = {"at": -math.inf}  # when this process last wrote: every thread reads
 
 def known_version() -> int | None:
     """This thread's reading of the version, if under a second old and not older than a write."""
-    at = _checked.at
+    value, at = _checked.readings.get(router.db_for_read(ContentChange), (None, -math.inf))
     if at < _written["at"] or time.monotonic() - at >= VERSION_CHECK_SECONDS:
         return None
-    return _checked.value
+    return value
 
 
 def content_version(*, fresh: bool = False) -> int:
     """The content version, read from the database at most once a second (or now, if `fresh`)."""
     version = None if fresh else known_version()
     if version is None:
-        version = _checked.value = current_version()
-        _checked.at = time.monotonic()
+        version = current_version()
+        _checked.readings[router.db_for_read(ContentChange)] = (version, time.monotonic())
     return version
 
 
 def forget_version() -> None:
     """Make every thread of this process read the version again (after its own write)."""
     _written["at"] = time.monotonic()
-    _checked.at = -math.inf
+    _checked.readings.clear()
 
 
 def bump_version(*, about: Iterable[object] | None = None) -> None:
@@ -152,8 +165,9 @@ def list_version(tag: str) -> str:
     so a write elsewhere (another topic's text) does not throw it away. With
     a cache of each process's own, it is the content version.
     """
-    if not cache_is_shared():
-        # Each process has its own cache: only the database says another one wrote.
+    if not cache_is_shared() or getattr(cache, "degraded", False):
+        # Each process has its own cache (or Redis is unreachable and the cache answers
+        # from process memory): only the database says another one wrote.
         return f"version-{content_version()}"
     key = f"list-version:{tag}"
     token = cache.get(key)
@@ -167,7 +181,9 @@ def cache_is_shared() -> bool:
     """Whether every worker and machine sees the same cache (Redis, memcached)."""
     from topics.checks import SHARED_CACHE_BACKENDS
 
-    return settings.CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS
+    return settings.CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS or getattr(
+        cache, "is_shared", False
+    )
 
 
 def move_lists(tags: set[str]) -> None:
@@ -175,6 +191,10 @@ def move_lists(tags: set[str]) -> None:
     for tag in PRECOMPUTED_LISTS:
         if tag in tags or EVERYTHING in tags:
             cache.set(f"list-version:{tag}", uuid.uuid4().hex, None)
+
+
+# Writes while Redis was unreachable could not move the lists' tokens there.
+on_recovery(partial(move_lists, {EVERYTHING}))
 
 
 def current_minute() -> int:
@@ -192,7 +212,11 @@ def is_anonymous(environ: dict) -> bool:
     if not header:
         return True
     cookies = parse_cookie(header)
-    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+        and PIN_COOKIE not in cookies  # wrote a moment ago: reads the primary (kb/db_router.py)
+    )
 
 
 def wants_fresh(environ: dict) -> bool:
@@ -441,17 +465,19 @@ class ReaderCache:
 
     def _generation(self, environ: dict) -> tuple[int, int] | None:
         """(version, minute), the version checked as Django would; None if the database fails."""
-        version = None if wants_fresh(environ) else known_version()
-        if version is not None:
-            return (version, current_minute())
-        # Around its one query, what Django does around each request (old connections closed).
-        signals.request_started.send(sender=self.__class__, environ=environ)
-        try:
-            return (content_version(fresh=True), current_minute())
-        except DatabaseError:
-            return None  # let Django answer, as it does when the database is down
-        finally:
-            signals.request_finished.send(sender=self.__class__)
+        # An anonymous GET: read the version where Django will read the page (the replica).
+        with reading_replica():
+            version = None if wants_fresh(environ) else known_version()
+            if version is not None:
+                return (version, current_minute())
+            # Around its one query, what Django does around each request (old connections closed).
+            signals.request_started.send(sender=self.__class__, environ=environ)
+            try:
+                return (content_version(fresh=True), current_minute())
+            except DatabaseError:
+                return None  # let Django answer, as it does when the database is down
+            finally:
+                signals.request_finished.send(sender=self.__class__)
 
     def _get(self, generation: tuple[int, int], key: tuple) -> _LocalPage | None:
         with self.lock:
