@@ -25,10 +25,16 @@ WORKDIR /app
 # (docker-compose.yml's shared media) starts with that owner too.
 RUN useradd --create-home --uid 10001 kb && mkdir -p /data/media && chown -R kb:kb /data
 
-COPY pyproject.toml README.md ./
+# Dependencies first, in a layer of their own: a change to the code (or the README)
+# rebuilds from the next step on and downloads nothing.
+COPY pyproject.toml ./
+RUN pip install --upgrade pip \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" >/tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY README.md ./
 COPY kb kb
 COPY topics topics
-RUN pip install --upgrade pip && pip install .
+RUN pip install --no-deps .
 COPY manage.py ./
 COPY templates templates
 COPY static static
