@@ -47,7 +47,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +63,7 @@ CORPUS = Path(
 PASSWORD = "load-and-fault-password-0123"  # noqa: S105 (throw-away accounts)
 TIMEOUT = 40.0  # past gunicorn's 30 s worker timeout
 GRACE_SECONDS = 2.0
+IDLE_SECONDS = 10.0  # a keep-alive connection idle this long is not reused (nginx closes at 15)
 RUN = uuid.uuid4().hex[:8]
 
 SETUP = """
@@ -105,14 +106,14 @@ out = {
     "editors": [account(f"lf-editor-{n}", editor=True) for n in range(spec["editors"])],
     "voters": [account(f"lf-voter-{n}", verified=True, number=n) for n in range(spec["voters"])],
     "topics": [{"read": t.get_absolute_url(),
-                "feedback": reverse("give_feedback", args=[t.slug]),
-                "suggest": reverse("suggest_edit", args=[t.slug])} for t in topics],
+                "feedback": reverse("topic_feedback", args=[t.slug]),
+                "suggest": reverse("topic_suggest_edit", args=[t.slug])} for t in topics],
     "sections": [s.get_absolute_url() for s in Section.objects.order_by("pk")],
     "words": [w for t in topics for w in t.title.split() if len(w) > 4][:20] or ["topic"],
     "round": reverse("round_detail", args=[round_.slug]),
     "candidates": list(round_.candidates.values_list("pk", flat=True)),
     "login": reverse("login"),
-    "me": reverse("my_contributions"),
+    "me": reverse("account_contributions"),
     "queue": reverse("review_queue"),
     "review": reverse("review_revision", args=[12345]).replace("12345", "{}"),
     "merge": reverse("review_merge", args=[12345]).replace("12345", "{}"),
@@ -220,6 +221,7 @@ class Sample:
     ended: float
     status: int | None  # None: no answer (refused, reset, timed out)
     retry_after: bool = False
+    path: str = ""
 
 
 @dataclass
@@ -258,6 +260,7 @@ class Visitor:
         self.port, self.log, self.source = port, log, source
         self.cookies: dict[str, str] = {}
         self.connection: http.client.HTTPConnection | None = None
+        self.last_used = -float("inf")
 
     def request(self, kind: str, method: str, path: str, fields: dict | None = None) -> Answer:
         headers = {"User-Agent": "load_and_fault", "Host": f"127.0.0.1:{self.port}"}
@@ -269,6 +272,8 @@ class Visitor:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.monotonic()
+        if started - self.last_used > IDLE_SECONDS:
+            self.close()  # as a browser does, before the balancer closes it (keepalive_timeout)
         try:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(
@@ -279,10 +284,15 @@ class Visitor:
             text = response.read().decode(errors="replace")
         except (OSError, http.client.HTTPException):
             self.close()
-            self.log.add(Sample(kind, started, time.monotonic(), None))
+            self.log.add(Sample(kind, started, time.monotonic(), None, path=f"{method} {path}"))
             return Answer(None)
+        self.last_used = time.monotonic()
         retry_after = bool(response.getheader("Retry-After"))
-        self.log.add(Sample(kind, started, time.monotonic(), response.status, retry_after))
+        self.log.add(
+            Sample(
+                kind, started, time.monotonic(), response.status, retry_after, f"{method} {path}"
+            )
+        )
         if response.getheader("Connection", "").lower() == "close":
             self.close()
         for cookie in response.msg.get_all("Set-Cookie") or []:
@@ -476,7 +486,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def report(log: Log, lost: dict[str, list]) -> tuple[int, int, int, int]:
     rows = defaultdict(lambda: {"n": 0, "ok": 0, "outage": 0, "refused": 0, "err": 0, "t": []})
-    errors = 0
+    errors = []
     for sample in log.samples:
         row = rows[sample.kind]
         row["n"] += 1
@@ -489,7 +499,7 @@ def report(log: Log, lost: dict[str, list]) -> tuple[int, int, int, int]:
             row["refused"] += 1
         elif status == 500 or (not inside and (status is None or status >= 500)):
             row["err"] += 1
-            errors += 1
+            errors.append(sample)
         elif status is None or status >= 500:
             row["outage"] += 1  # 503 (with Retry-After), 502/504, no answer: inside a window
         else:
@@ -506,6 +516,27 @@ def report(log: Log, lost: dict[str, list]) -> tuple[int, int, int, int]:
             f"{row['err']:>7}{percentile(t, 0.5) * 1000:>8.0f}{percentile(t, 0.95) * 1000:>8.0f}"
             f"{percentile(t, 0.99) * 1000:>8.0f}{max(t) * 1000:>9.0f}"
         )
+    origin = min((s.started for s in log.samples), default=0.0)
+    for sample in errors[:20]:
+        print(
+            f"error at {sample.started - origin:6.1f} s: {sample.status or 'no answer'}"
+            f" after {sample.ended - sample.started:.2f} s, {sample.kind}: {sample.path}"
+        )
+    for name, start, end in log.windows:
+        tolerated = Counter(
+            sample.status or 0
+            for sample in log.samples
+            if (sample.status is None or sample.status >= 500)
+            and sample.started <= end + GRACE_SECONDS
+            and sample.ended >= start - 0.5
+        )
+        answers = ", ".join(
+            f"{count} × {status or 'no answer'}" for status, count in sorted(tolerated.items())
+        )
+        print(
+            f"outage window {start - origin - 0.5:6.1f} s to {end - origin + GRACE_SECONDS:6.1f} s,"
+            f" {name}: {answers or 'every request answered'}"
+        )
     unretryable = [s for s in log.samples if s.status == 503 and not s.retry_after]
     if unretryable:
         print(f"{len(unretryable)} answers of 503 came without Retry-After")
@@ -517,7 +548,7 @@ def report(log: Log, lost: dict[str, list]) -> tuple[int, int, int, int]:
         print(f"  {kind:<11}{count - len(lost.get(kind, [])):>6} / {count}")
         for item in lost.get(kind, [])[:5]:
             print(f"    lost: {item}")
-    return len(log.samples), errors, acknowledged, total_lost
+    return len(log.samples), len(errors), acknowledged, total_lost
 
 
 def main() -> int:
