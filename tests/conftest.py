@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.factories import make_user
+from topics.navigation import forget_nav
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # CI lays shared/ beside the clone; KB_CORPUS points elsewhere when it is not.
@@ -67,10 +68,12 @@ def collected_static():
 
 @pytest.fixture(autouse=True)
 def clear_cache():
-    """Rate limits and cached pages never leak from one test into another."""
+    """Rate limits, cached pages and navigation never leak from one test into another."""
     cache.clear()
+    forget_nav()
     yield
     cache.clear()
+    forget_nav()
 
 
 @pytest.fixture

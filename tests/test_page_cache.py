@@ -528,3 +528,58 @@ def test_a_new_citation_shows_on_the_reference_list_at_once(client, shared_cache
     assert "Source B" not in client.get("/references/").content.decode()
     cite(topic, make_reference(url="https://example.org/b", title="Source B"))
     assert "Source B" in client.get("/references/").content.decode()
+
+
+# The navigation is kept per process (topics/navigation.py) outside transactions: these
+# tests commit, as requests do.
+
+
+@pytest.fixture
+def nav_builds(monkeypatch):
+    """How many times this process built the navigation from the database."""
+    from topics import navigation
+
+    builds = []
+    build = navigation.build_published_nav
+    monkeypatch.setattr(navigation, "build_published_nav", lambda: builds.append(1) or build())
+    return builds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_only_publish_elsewhere_keeps_the_navigation_built(client, shared_cache, nav_builds):
+    from topics.models import Revision
+    from topics.page_cache import bump_version
+
+    topic = published_topic(title="Kept in the tree")
+    other = published_topic()
+    client.get(topic.get_absolute_url())
+    bump_version(about=[Revision(topic=other)])  # another topic's new text: a page cache miss
+    built = len(nav_builds)
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "Kept in the tree" in page and len(nav_builds) == built
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_title_shows_in_every_pages_navigation_at_once(client, shared_cache, nav_builds):
+    from topics.services.content import save_topic
+
+    topic = published_topic(title="Old title")
+    other = published_topic(title="Neighbour")
+    assert "Old title" in client.get(other.get_absolute_url()).content.decode()
+    topic.title = "New title"
+    save_topic(topic=topic)
+    page = client.get(other.get_absolute_url()).content.decode()
+    assert "New title" in page and "Old title" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_navigation_is_built_again_when_the_minute_turns(
+    client, shared_cache, nav_builds, monkeypatch
+):
+    topic = published_topic()
+    client.get(topic.get_absolute_url())
+    client.get("/")
+    built = len(nav_builds)
+    monkeypatch.setattr("topics.page_cache.current_minute", lambda: 10**9)
+    client.get("/?again")
+    assert len(nav_builds) == built + 1

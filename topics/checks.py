@@ -8,6 +8,7 @@ from django.core import checks
 # Caches every worker and machine shares, with an atomic increment.
 SHARED_CACHE_BACKENDS = {
     "django.core.cache.backends.redis.RedisCache",
+    "kb.cache.TolerantRedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",
     "django.core.cache.backends.memcached.PyLibMCCache",
     "django_redis.cache.RedisCache",

@@ -1,4 +1,12 @@
-"""The site's navigation tree, built from one query over published topics."""
+"""The site's navigation tree, built from one query over published topics.
+
+Each process keeps the newest tree it built until a write changes what the
+navigation shows (its token, `list_version("nav")`, moves with every topic or
+section write, every closed round and every bulk write: topics/page_cache.py)
+or the minute turns (a round closing at its date reorders its section). A
+body-only publish elsewhere keeps it, so the reader pages that a change misses
+in the page cache do not pay for it again.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db import router, transaction
 
 from topics.models import Section, Topic
 from topics.services.voting import SiteRanking, site_rankings
@@ -145,8 +155,39 @@ class Navigation:
         return ranking if ranking and topic.pk in ranking.places else None
 
 
+class _Latest:
+    """This process's newest navigation, and the key it was built under."""
+
+    key: tuple | None = None
+    nav: Navigation | None = None
+
+
 def published_nav() -> Navigation:
-    """The navigation of the published site, each ranked section in its round's order."""
+    """The navigation of the published site, each ranked section in its round's order.
+
+    Kept per process until its token moves or the minute turns; never inside a
+    transaction, which may see rows no other request sees (and may roll back).
+    """
+    from topics.page_cache import current_minute, list_version
+
+    alias = router.db_for_read(Topic)
+    if transaction.get_connection(alias).in_atomic_block:
+        return build_published_nav()
+    key = (alias, list_version("nav"), current_minute())
+    latest = _Latest.nav
+    if latest is None or _Latest.key != key:
+        latest = build_published_nav()
+        _Latest.key, _Latest.nav = key, latest
+    return latest
+
+
+def forget_nav() -> None:
+    """Drop this process's navigation (tests: the next test's rows are new ones)."""
+    _Latest.key = _Latest.nav = None
+
+
+def build_published_nav() -> Navigation:
+    """The navigation, read from the database now."""
     topics = list(Topic.objects.published().for_nav())
     sections = {
         t.section.pk: t.section

@@ -83,7 +83,7 @@ LOCAL_MAX_BYTES = 32 * 1024 * 1024
 # Tags every cached page carries, whatever else it shows (see topics/http_cache.py).
 EVERYTHING = "page"
 # Pages whose data is precomputed until a write touches it (see list_version).
-PRECOMPUTED_LISTS = frozenset({"reference_list"})
+PRECOMPUTED_LISTS = frozenset({"reference_list", "nav"})
 VARY = "Accept-Encoding, Cookie"
 # Headers a stored page decides itself; every other header of Django's answer is kept.
 PAGE_HEADERS = frozenset(
@@ -152,7 +152,7 @@ def bump_version(*, about: Iterable[object] | None = None) -> None:
     forget_version()  # this transaction's own reads see it at once...
     transaction.on_commit(forget_version)  # ...and the other threads once it is committed
     tags = http_cache.tags_for(about)
-    if EVERYTHING in tags or tags & PRECOMPUTED_LISTS:
+    if lists_touched(tags):
         move_lists(tags)
         transaction.on_commit(partial(move_lists, tags))
     http_cache.note_change(tags)
@@ -186,11 +186,23 @@ def cache_is_shared() -> bool:
     )
 
 
+def lists_touched(tags: set[str]) -> set[str]:
+    """The precomputed lists showing what a write with these tags wrote.
+
+    A topic or section write may change the navigation (`nav?`): its token
+    moves, and each process builds the navigation again (topics/navigation.py).
+    """
+    from topics.http_cache import NAV_IF_CHANGED
+
+    if EVERYTHING in tags:
+        return set(PRECOMPUTED_LISTS)
+    return (tags & PRECOMPUTED_LISTS) | ({"nav"} if NAV_IF_CHANGED in tags else set())
+
+
 def move_lists(tags: set[str]) -> None:
     """Give the precomputed lists a write touches a new token (now, and again on commit)."""
-    for tag in PRECOMPUTED_LISTS:
-        if tag in tags or EVERYTHING in tags:
-            cache.set(f"list-version:{tag}", uuid.uuid4().hex, None)
+    for tag in lists_touched(tags):
+        cache.set(f"list-version:{tag}", uuid.uuid4().hex, None)
 
 
 # Writes while Redis was unreachable could not move the lists' tokens there.
