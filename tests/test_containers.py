@@ -35,6 +35,9 @@ PODMAN_COMPOSE = os.environ.get("PODMAN_COMPOSE") or (
 )
 TOPIC = "/topics/how-topics-are-curated/"
 SECRET = "container-test-" + "s" * 50
+# Every container and compose project a run starts is named with this prefix
+# (.ci/containers removes any left behind by a run that was killed).
+PREFIX = "kb_test_"
 
 
 def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -153,7 +156,7 @@ def image():
 def smoke(image):
     """The image started as `docker run` would, on SQLite, with nginx and Varnish in front."""
     phases = Phases()
-    name = f"kb_b_smoke_{uuid.uuid4().hex[:8]}"
+    name = f"{PREFIX}smoke_{uuid.uuid4().hex[:8]}"
     port = free_port()
     env = {
         "SECRET_KEY": SECRET,
@@ -256,7 +259,7 @@ def deployment(image):
     if not shutil.which(PODMAN_COMPOSE) and not Path(PODMAN_COMPOSE).exists():
         pytest.fail("podman-compose not found: run scripts/podman_setup.sh")
     phases = Phases()
-    project = f"kb_b_{uuid.uuid4().hex[:8]}"
+    project = f"{PREFIX}{uuid.uuid4().hex[:8]}"
     port = free_port()
     env = {
         "KB_IMAGE": image,
