@@ -125,7 +125,11 @@ alive() { # PIDFILE: the process it names is running
 app_port() { echo $((APP_PORT + $1 - 1)); }
 
 http_status() { # URL: the HTTP status, or 000 when nothing answers
-  curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true
+  "$PYTHON" -c 'import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).status)
+except urllib.error.HTTPError as error:
+    print(error.code)' "$1" 2>/dev/null || echo 000
 }
 
 wait_ready() { # NAME BASE_URL [PIDFILE]: until /readyz (or /healthz where there is none) says 200
@@ -186,7 +190,6 @@ ensure_python() {
   fi
   [ -x "$NGINX" ] || die "nginx is not installed (apt-get install nginx)"
   [ -x "$REDIS_SERVER" ] || die "redis-server is not installed (apt-get install redis-server)"
-  command -v curl >/dev/null || die "curl is not installed (apt-get install curl)"
 }
 
 write_app_env() {
