@@ -13,6 +13,7 @@ from topics.views import (
     changes,
     contributing,
     editor,
+    health,
     history,
     media,
     reading,
@@ -69,7 +70,7 @@ urlpatterns = [
     path("feed/", LatestChangesFeed(), name="change_feed"),
     path("changes/", changes.recent_changes, name="change_list"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("healthz", reading.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     # Browsers ask for it on every page without an icon link (the admin's): no 404 noise.
     path("favicon.ico", reading.favicon, name="favicon"),
     path("api/topics/", api.topic_list, name="api_topic_list"),

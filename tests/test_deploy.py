@@ -175,7 +175,10 @@ TOPIC = "/topics/how-topics-are-curated/"
 def test_start_script_migrates_collects_static_and_serves_with_gunicorn(server):
     status, _, body = fetch(f"{server.base}/healthz")
     assert status == 200
-    assert body == b'{"status": "ok", "database": "ok"}'
+    assert body == b'{"status": "ok"}'
+    status, _, body = fetch(f"{server.base}/readyz")
+    assert status == 200
+    assert json.loads(body) == {"status": "ok", "database": "ok", "cache": "ok", "migrations": "ok"}
     status, _, page = fetch(f"{server.base}/")
     assert status == 200
     css = page.decode().split('href="/static/css/site.', 1)[1].split('"', 1)[0]
@@ -397,7 +400,7 @@ def test_without_the_front_gunicorn_answers_directly(tmp_path):
     running = start_server(tmp_path, KB_FRONT="none")
     try:
         status, headers, body = fetch(f"{running.base}/healthz")
-        assert (status, body) == (200, b'{"status": "ok", "database": "ok"}')
+        assert (status, body) == (200, b'{"status": "ok"}')
         assert headers["Server"].startswith("gunicorn")
         assert not any("nginx" in line for line in processes_in_group(running.process.pid))
         # Django reads no body without a Content-Length: refused, the body left unread.

@@ -8,8 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from kb.db_router import PIN_COOKIE, PIN_SALT, reading_replica, replica_configured, replica_down
 from topics.page_cache import is_anonymous
-from topics.views.health import readyz
-from topics.views.reading import healthz
+from topics.views.health import healthz, readyz
 
 
 class HealthCheckMiddleware:

@@ -1,6 +1,8 @@
-"""Readiness for load balancers: /readyz (answered by HealthCheckMiddleware).
+"""Health for load balancers and container engines (answered by HealthCheckMiddleware).
 
-/healthz (topics/views/reading.py) says the process answers; /readyz says it
+/healthz is liveness: the process answers, touching nothing else, so a
+database or Redis outage never makes an engine restart healthy processes.
+/readyz is readiness: it
 can serve: the database answers, the cache answers, and no migration is
 waiting. 200 or 503, with JSON naming each part ("ok" or what failed). The
 replica, when there is one, is reported but does not make the process
@@ -17,6 +19,14 @@ from django.http import HttpRequest, JsonResponse
 from kb.db_router import REPLICA, replica_configured
 
 _migrations_applied = False  # once true, true for the life of the process
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: 200 whenever this process can answer at all."""
+    response = JsonResponse({"status": "ok"})
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True
+    return response
 
 
 def database_answers(alias: str) -> bool:

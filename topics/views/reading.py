@@ -4,15 +4,12 @@ from itertools import groupby
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Case, Count, Q, When, Window
 from django.db.models.functions import Lower
-from django.db.utils import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
@@ -246,18 +243,6 @@ def legacy_stem(path: str) -> str:
         if name.endswith(suffix):
             return stem.removesuffix(suffix)
     return stem
-
-
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @require_safe
