@@ -21,7 +21,7 @@
 #   cluster.sh manage DIR ARGS...      manage.py ARGS with the app servers' settings
 #   cluster.sh destroy [DIR]     stop everything and delete DIR
 #
-# DIR defaults to var/cluster. Ports and the number of app servers come from
+# DIR defaults to var/cluster in the checkout. Ports and the number of app servers come from
 # KB_CLUSTER_PORT (8180), KB_CLUSTER_APP_PORT (8181), KB_CLUSTER_APPS (2),
 # KB_CLUSTER_PG_PORT (55432), KB_CLUSTER_REPLICA_PORT (55433) and
 # KB_CLUSTER_REDIS_PORT (56379); the first start saves them in DIR/cluster.conf,
@@ -53,7 +53,7 @@ kill-app | start-app)
   shift
   ;;
 esac
-DIR="var/cluster"
+DIR="$ROOT/var/cluster"
 if [ $# -ge 1 ] && [ "${1#--}" = "$1" ]; then
   DIR="$1"
   shift
