@@ -76,6 +76,7 @@ bench: install static ## figures: import time, tally time, requests per second, 
 	$(PY) bench/bench_abuse.py
 	$(PY) bench/bench_front_door.py
 	$(PY) bench/bench_speed.py
+	$(PY) bench/bench_backup.py
 
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache
