@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_deploy import free_port
+from tests.servers import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PAIR = BASE_DIR / "scripts" / "postgres_pair.sh"

@@ -29,7 +29,7 @@ from types import SimpleNamespace
 import pytest
 
 from bench.bench_abuse import Browser
-from tests.test_deploy import fetch, free_port
+from tests.servers import fetch, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CLUSTER = BASE_DIR / "scripts" / "cluster.sh"

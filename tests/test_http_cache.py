@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_editor, make_section, published_topic
-from tests.test_deploy import PRODUCTION_ENV, fetch, free_port, run_manage, start_server
+from tests.servers import PRODUCTION_ENV, fetch, free_port, run_manage, start_server
 from topics import http_cache
 from topics.services import workflow
 

@@ -545,7 +545,7 @@ def nav_builds(monkeypatch):
     return builds
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_body_only_publish_elsewhere_keeps_the_navigation_built(client, shared_cache, nav_builds):
     from topics.models import Revision
     from topics.page_cache import bump_version
@@ -559,7 +559,7 @@ def test_a_body_only_publish_elsewhere_keeps_the_navigation_built(client, shared
     assert "Kept in the tree" in page and len(nav_builds) == built
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_new_title_shows_in_every_pages_navigation_at_once(client, shared_cache, nav_builds):
     from topics.services.content import save_topic
 
@@ -572,7 +572,7 @@ def test_a_new_title_shows_in_every_pages_navigation_at_once(client, shared_cach
     assert "New title" in page and "Old title" not in page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_navigation_is_built_again_when_the_minute_turns(
     client, shared_cache, nav_builds, monkeypatch
 ):

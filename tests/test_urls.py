@@ -28,9 +28,7 @@ def url_names() -> set[str]:
 
 
 def test_every_url_name_is_a_thing_then_its_page():
-    ours = {
-        name for name in url_names() if name not in KEPT and not name.startswith(KEPT_PREFIXES)
-    }
+    ours = {name for name in url_names() if name not in KEPT and not name.startswith(KEPT_PREFIXES)}
     assert ours, "no URL names found"
     assert sorted(name for name in ours if not PATTERN.match(name)) == []
 
