@@ -387,3 +387,26 @@ class TestCorpusReferences:
 
     def test_archspec_is_titled_by_its_code_name(self, corpus):
         assert Reference.objects.get(url="https://github.com/archspec/archspec").title == "archspec"
+
+
+@pytest.mark.django_db
+def test_an_accepted_suggestion_of_a_source_already_cited_under_another_form_cites_that_one():
+    from tests.factories import make_editor, make_stakeholder, published_topic
+    from topics.services import contributions
+
+    cited = published_topic(body="See [the guide](https://www.example.org/guide/).")
+    other = published_topic()
+    suggestion = contributions.suggest_reference(
+        author=make_stakeholder(),
+        topic=other,
+        url="https://example.org/guide#install",
+        title="A guide",
+        kind="documentation",
+    )
+    contributions.review_reference_suggestion(suggestion=suggestion, by=make_editor(), accept=True)
+    reference = Reference.objects.get()
+    assert reference.url == "https://www.example.org/guide/"
+    assert set(Citation.objects.values_list("topic_id", "reference_id")) == {
+        (cited.pk, reference.pk),
+        (other.pk, reference.pk),
+    }

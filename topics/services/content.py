@@ -140,6 +140,18 @@ def sync_citations(*, topic: Topic, rendered: Rendered) -> None:
     Citation.objects.bulk_update(changed, ["text", "context"])
 
 
+def reference_for(*, url: str, title: str, kind: str) -> Reference:
+    """The stored reference for `url` under any of its forms (www., a trailing slash), or a
+    new one: a suggested source the site already cites is that same reference."""
+    existing = Reference.objects.filter(url__in=url_variants(url)).order_by("pk").first()
+    if existing is not None:
+        return existing
+    reference, _ = Reference.objects.get_or_create(
+        url=normalise_url(url), defaults={"title": title, "kind": kind}
+    )
+    return reference
+
+
 def _references_for(wanted: dict[str, _Cited]) -> dict[str, Reference]:
     """The stored reference for each key of `wanted` (the oldest, if older imports kept two)."""
     forms = {form for cited in wanted.values() for form in url_variants(cited.url)}

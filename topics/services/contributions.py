@@ -12,7 +12,6 @@ from topics.models import (
     Feedback,
     Input,
     Profile,
-    Reference,
     ReferenceSuggestion,
     ReviewEvent,
     Topic,
@@ -20,6 +19,7 @@ from topics.models import (
 )
 from topics.reference_kinds import normalise_url
 from topics.services import notifications
+from topics.services.content import reference_for
 from topics.services.workflow import InvalidTransition, WorkflowError, check_allowed
 
 
@@ -90,9 +90,7 @@ def review_reference_suggestion(
     check_allowed(by, permissions.REVIEW, "review suggested references")
     suggestion = _lock_pending(suggestion, "suggestion", accept=accept, answer=answer)
     if accept:
-        reference, _ = Reference.objects.get_or_create(
-            url=suggestion.url, defaults={"title": suggestion.title, "kind": suggestion.kind}
-        )
+        reference = reference_for(url=suggestion.url, title=suggestion.title, kind=suggestion.kind)
         Citation.objects.get_or_create(
             topic=suggestion.topic,
             reference=reference,
