@@ -7,6 +7,8 @@ SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))
 # The first supported Python on PATH, unless PYTHON names one.
 PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3,$(shell $(p) -c '$(SUPPORTED)' >/dev/null 2>&1 && echo $(p))))
 MANAGE := $(PY) manage.py
+# Test processes side by side (pytest-xdist): one per core; 0 runs the suite in one process.
+TEST_WORKERS ?= auto
 
 # A .venv made with another Python (an older checkout, a system upgrade) is rebuilt.
 ifneq ($(wildcard $(PY)),)
@@ -54,7 +56,7 @@ demo: migrate
 	$(MANAGE) load_demo --accounts
 
 test: install-dev static ## the whole suite (SQLite, or DATABASE_URL's database)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-postgres: ## the whole suite against the local PostgreSQL
 	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/kb} $(MAKE) test

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -26,8 +27,33 @@ CORPUS_HISTORY = CORPUS / "history.json"
 STARLETTE_CORPUS = Path(os.environ.get("KB_STARLETTE_CORPUS") or CORPUS.parent / "starlette")
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets a Redis database of its own.
+
+    Tests clear the cache (FLUSHDB, whatever the key prefix), which must not
+    empty another worker's in the middle of its test. The cache handler reads
+    CACHES on first use, which comes after this.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    location = django_settings.CACHES["default"].get("LOCATION")
+    if not worker.startswith("gw") or not str(location).startswith("redis://"):
+        return
+    parts = urlsplit(location)
+    number = (int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))) % 16
+    location = urlunsplit(parts._replace(path=f"/{number}"))
+    django_settings.CACHES["default"]["LOCATION"] = location
+    os.environ["REDIS_URL"] = location  # for the servers tests start
+    os.environ.pop("CACHE_URL", None)
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests are skipped on SQLite; browser tests without Chromium."""
+    """PostgreSQL-only tests are skipped on SQLite; browser tests without Chromium.
+
+    With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), each module
+    runs whole on one worker, so its module fixtures are built once, and every
+    browser test runs on the same worker: two Chromiums at once on two cores
+    are slower than one after the other.
+    """
     vendor = django_settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
     chromium = shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
@@ -38,6 +64,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "browser" in item.keywords and not chromium and not require_browser:
             item.add_marker(skip_browser)
+        group = "browser" if "browser" in item.keywords else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)
