@@ -26,6 +26,9 @@ from tests.servers import (
     start_server,
 )
 
+# Every test here runs scripts/start.sh or manage.py on a database of its own.
+pytestmark = pytest.mark.own_servers
+
 
 def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
     # Production counts rate limits in a shared Redis (topics.W001 otherwise); the

@@ -160,6 +160,7 @@ def publish_from_another_process(site, sentence: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.own_servers
 def test_a_publish_is_visible_to_an_anonymous_reader_at_once_through_both_layers(cached_site):
     url = f"{cached_site.base}{TOPIC}"
     fetch(url)
@@ -201,6 +202,7 @@ def session_of(site, username: str) -> str:
     return "; ".join([*session, *[c for c in cookies if c.startswith("csrftoken=")]])
 
 
+@pytest.mark.own_servers
 def test_signed_in_pages_and_csrf_tokens_are_stored_in_neither_layer(cached_site):
     pages = [TOPIC, "/", "/references/", "/tags/", "/changes/"]
     for path in pages:  # every reader page is in both caches before anyone signs in
@@ -226,6 +228,7 @@ def test_signed_in_pages_and_csrf_tokens_are_stored_in_neither_layer(cached_site
             assert b"csrfmiddlewaretoken" not in page and "Set-Cookie" not in headers
 
 
+@pytest.mark.own_servers
 def test_readers_cannot_purge_the_cache_through_the_front(cached_site):
     connection = http.client.HTTPConnection("127.0.0.1", cached_site.port, timeout=5)
     connection.request("BAN", "/", headers={"X-KB-Purge": "page"})
