@@ -40,6 +40,24 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def publish_script(slug: str, sentence: str, *, editor: str) -> str:
+    """Code for `manage.py shell -c`: `editor` publishes topic `slug` with `sentence` added.
+
+    For tests whose site runs in other processes: the write comes from another
+    process, as from the admin or a script.
+    """
+    return (
+        "from django.contrib.auth.models import User;"
+        "from topics.models import Topic;"
+        "from topics.services import workflow;"
+        f"topic = Topic.objects.get(slug={slug!r});"
+        "edit = workflow.suggest_edit(author=None, topic=topic, base=topic.current_revision,"
+        " text=workflow.Text(topic.title, topic.summary,"
+        f" topic.current_revision.body + '\\n\\n' + {sentence!r}), message='m');"
+        f"workflow.publish_revision(revision=edit, by=User.objects.get(username={editor!r}))"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_editor, make_section, published_topic
-from tests.servers import PRODUCTION_ENV, fetch, free_port, run_manage, start_server
+from tests.servers import PRODUCTION_ENV, fetch, free_port, publish_script, run_manage, start_server
 from topics import http_cache
 from topics.services import workflow
 
@@ -146,16 +146,7 @@ def cached_site(tmp_path_factory):
 
 def publish_from_another_process(site, sentence: str) -> None:
     """An editor publishes a new revision of TOPIC, as the admin or a script would."""
-    code = (
-        "from django.contrib.auth.models import User;"
-        "from topics.models import Topic;"
-        "from topics.services import workflow;"
-        f"topic = Topic.objects.get(slug={TOPIC.split('/')[2]!r});"
-        "edit = workflow.suggest_edit(author=None, topic=topic, base=topic.current_revision,"
-        " text=workflow.Text(topic.title, topic.summary,"
-        f" topic.current_revision.body + '\\n\\n' + {sentence!r}), message='m');"
-        "workflow.publish_revision(revision=edit, by=User.objects.get(username='editor'))"
-    )
+    code = publish_script(TOPIC.split("/")[2], sentence, editor="editor")
     result = run_manage("shell", "-c", code, env=site.env)
     assert result.returncode == 0, result.stderr
 

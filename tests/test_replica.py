@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.postgres_pair import running_site
+from tests.servers import publish_script
 
 TOPIC = "/topics/how-topics-are-curated/"
 
@@ -23,16 +24,7 @@ def site():
 
 def publish(site, sentence: str) -> None:
     """An editor publishes a new revision of TOPIC on the primary."""
-    code = (
-        "from django.contrib.auth.models import User;"
-        "from topics.models import Topic;"
-        "from topics.services import workflow;"
-        f"topic = Topic.objects.get(slug={TOPIC.split('/')[2]!r});"
-        "edit = workflow.suggest_edit(author=None, topic=topic, base=topic.current_revision,"
-        " text=workflow.Text(topic.title, topic.summary,"
-        f" topic.current_revision.body + '\\n\\n' + {sentence!r}), message='m');"
-        "workflow.publish_revision(revision=edit, by=User.objects.get(username='pair-editor'))"
-    )
+    code = publish_script(TOPIC.split("/")[2], sentence, editor="pair-editor")
     site.manage("shell", "-c", code)
 
 
