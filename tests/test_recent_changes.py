@@ -129,6 +129,20 @@ def test_each_change_shows_its_author_with_the_role_of_staff_and_its_date(client
     assert f'datetime="{timezone.now():%Y-%m-%d}' in listed[0]
 
 
+def test_names_with_markup_are_shown_as_text_on_every_row(client):
+    topic = make_topic(title="ABI", slug="abi")
+    editor = make_editor("eddie")
+    editor.profile.display_name = '<script>alert("e")</script>'
+    editor.profile.save()
+    change(topic, "Imported text.", minutes_ago=60, author_name="<img src=x onerror=alert(1)>")
+    change(topic, "Edited text.", author=editor, author_name="")
+    page = client.get("/changes/").content.decode()
+    assert "<script>" not in page and "<img src=x" not in page
+    listed = rows(page)
+    assert "&lt;script&gt;alert(&quot;e&quot;)&lt;/script&gt; <span" in listed[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in listed[1]
+
+
 def test_each_change_links_to_its_diff_against_the_change_published_before_it(client):
     topic = make_topic(title="ABI", slug="abi")
     first = change(topic, "One two three.", minutes_ago=30)

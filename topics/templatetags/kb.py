@@ -42,8 +42,7 @@ def user_name(user, fallback: str = "") -> SafeString:
 @register.simple_tag
 def role_badge(user) -> SafeString:
     """Only the role badge (for a page that shows the name itself)."""
-    role = staff_role(user)
-    return _name_html("", role) if role else SafeString("")
+    return _name_html("", staff_role(user))
 
 
 # A start or end tag of sanitised HTML, or a comment. nh3 writes attribute values in
