@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,26 @@ def _tolerant(name: str):
     return method
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's Redis client, with one `redis.Redis` per connection pool.
+
+    Django's builds a new one for every operation, and each builds its table of
+    a few hundred reply handlers: more than a small GET costs on the wire. A
+    `redis.Redis` over a pool is safe to share between threads.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class TolerantRedisCache(RedisCache):
     """RedisCache that falls back to process memory while Redis is unreachable."""
 
@@ -94,6 +114,7 @@ class TolerantRedisCache(RedisCache):
     def __init__(self, server, params):
         params = {**params, "OPTIONS": {**DEFAULT_OPTIONS, **params.get("OPTIONS", {})}}
         super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
         location = ",".join(self._servers)
         self._outage = _outage_for(location)
         # LocMemCache instances with the same name share their data: one per process.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -254,3 +255,10 @@ def nav_pages(corpus) -> list[str]:
 
     walk(config["nav"])
     return found
+
+
+def nav_links_marked_current(page: str) -> list[str]:
+    """The links of each navigation tree on a page that say they are the page being read."""
+    trees = re.findall(r'<nav class="nav-tree".*?</nav>', page, re.S)
+    marked = r'<a [^>]*aria-current="page"[^>]*>'
+    return [link for tree in trees for link in re.findall(marked, tree)]

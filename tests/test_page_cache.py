@@ -573,6 +573,18 @@ def test_a_new_title_shows_in_every_pages_navigation_at_once(client, shared_cach
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_kept_navigation_marks_each_page_its_own_link(client, shared_cache, nav_builds):
+    from tests.factories import nav_links_marked_current
+
+    first, second = published_topic(title="First"), published_topic(title="Second")
+    for topic in (first, second, first):
+        page = client.get(topic.get_absolute_url()).content.decode()
+        link = f'<a href="{topic.get_absolute_url()}" aria-current="page">'
+        assert nav_links_marked_current(page) == [link, link]
+    assert len(nav_builds) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_navigation_is_built_again_when_the_minute_turns(
     client, shared_cache, nav_builds, monkeypatch
 ):

@@ -19,6 +19,7 @@ from tests.factories import (
     make_revision,
     make_section,
     make_topic,
+    nav_links_marked_current,
 )
 from topics.models import Citation, Reference, Topic
 
@@ -78,6 +79,20 @@ def test_topic_page_has_breadcrumbs_toc_references_tags_dates_and_neighbours(cli
     assert 'rel="next" href="/topics/sub/"' in first
     assert 'rel="prev" href="/topics/overview/"' in first
     assert '<span class="number">1.</span> First issue</h1>' in first
+
+
+def test_the_navigation_marks_the_page_being_read_and_no_other(client, site):
+    """Both trees (the sidebar, and the one at hand on narrow screens) mark the same link."""
+    for slug in ("first", "sub", "glossary"):
+        page = client.get(f"/topics/{slug}/").content.decode()
+        assert (
+            nav_links_marked_current(page)
+            == [f'<a href="/topics/{slug}/" aria-current="page">'] * 2
+        ), slug
+    welcome = client.get("/topics/welcome/").content.decode()
+    assert nav_links_marked_current(welcome) == ['<a href="/" aria-current="page">'] * 2
+    section = client.get("/sections/key-issues/").content.decode()
+    assert section.count('class="nav-tree"') == 2 and nav_links_marked_current(section) == []
 
 
 def test_section_page_lists_its_topics_in_order_with_summaries(client, site):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -295,3 +295,30 @@ def test_a_topic_page_announces_its_feed_to_feed_readers(client):
         '<link rel="alternate" type="application/atom+xml" title="Changes to ABI" '
         'href="/topics/abi/feed/">'
     ) in page
+
+
+@pytest.mark.parametrize("slug", ["plain", "with-dash_and_underscore", "Upper-Case-9"])
+def test_rows_link_where_reverse_would(slug):
+    from django.urls import reverse
+
+    from topics.views.changes import slug_urls
+
+    for name in ("topic_detail", "topic_history", "topic_compare"):
+        assert slug_urls(name)(slug) == reverse(name, kwargs={"slug": slug})
+
+
+def test_a_time_is_shown_in_the_readers_time_zone_each_time(db):
+    """Times are formatted once per process, and per time zone: a second zone is not served
+    the first zone's text."""
+    from django.template import engines
+
+    page = engines["django"].from_string('{% load kb %}{% time_element when "j M Y H:i" %}')
+    when = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    with timezone.override("UTC"):
+        assert page.render({"when": when}) == (
+            '<time datetime="2026-03-01T23:30:00+00:00">1 Mar 2026 23:30</time>'
+        )
+    with timezone.override("Europe/Paris"):
+        assert page.render({"when": when}) == (
+            '<time datetime="2026-03-02T00:30:00+01:00">2 Mar 2026 00:30</time>'
+        )

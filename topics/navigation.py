@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from django.db import router, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from topics.models import Section, Topic
 from topics.services.voting import SiteRanking, site_rankings
@@ -32,6 +38,11 @@ class NavNode:
     @property
     def title(self) -> str:
         return self.topic.nav_title or self.topic.title
+
+    @cached_property
+    def url(self) -> str:
+        """Where the navigation links to: the home page for the home topic (reversed once)."""
+        return reverse("home") if self.topic.is_home else self.topic.get_absolute_url()
 
 
 @dataclass
@@ -145,9 +156,38 @@ class Navigation:
     entries: list[NavEntry]
     signature: str
     rankings: dict[int, SiteRanking] = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __iter__(self):
         return iter(self.entries)
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """What `compute` makes of this navigation alone, kept as long as it is.
+
+        `published_nav` keeps one navigation per process until a write moves it,
+        so HTML and values derived from it are made once per process and change,
+        not once per page. Keys are few and fixed (the caller's), so this stays small.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+            return value
+
+    def tree_html(self, current: Topic | None = None) -> SafeString:
+        """The navigation tree as HTML, with `current`'s link marked as the page being read.
+
+        Rendered once (`derived`); marking the current page is a string replacement
+        of its link's unique opening tag, as every topic appears once in the tree.
+        """
+        html = self.derived("tree", lambda: render_to_string("_partials/nav.html", {"nav": self}))
+        node = self.derived("nodes", lambda: {n.topic.pk: n for n in flatten(self.entries)}).get(
+            current.pk if current else None
+        )
+        if node is None:
+            return html
+        link = f'<a href="{escape(node.url)}">'
+        return mark_safe(html.replace(link, f'{link[:-1]} aria-current="page">', 1))  # noqa: S308
 
     def ranking_of(self, topic: Topic) -> SiteRanking | None:
         """The ranking that places `topic` (a top-level topic of a ranked section), if any."""

@@ -133,9 +133,17 @@ class TopicQuerySet(ContentQuerySet):
         """Topics shown as a list with their section and tags, in a fixed number of queries."""
         return (
             self.select_related("section")
-            .prefetch_related("tags")
+            .with_tags()
             .defer("body", "body_html", "toc_html", "plain_text", "search_vector")
         )
+
+    def with_tags(self) -> TopicQuerySet:
+        """Each topic's tags in `tag_list`, for every topic in one query.
+
+        Through `to_attr`: prefetching into the manager's cache costs a queryset
+        built per topic (taggit), about as much as the query itself at 20 topics.
+        """
+        return self.prefetch_related(Prefetch("tags", to_attr="tag_list"))
 
 
 class Topic(models.Model):

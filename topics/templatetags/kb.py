@@ -4,6 +4,8 @@ import re
 from functools import lru_cache
 
 from django import template
+from django.template.defaultfilters import date as format_date
+from django.utils import timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -43,6 +45,32 @@ def user_name(user, fallback: str = "") -> SafeString:
 def role_badge(user) -> SafeString:
     """Only the role badge (for a page that shows the name itself)."""
     return _name_html("", staff_role(user))
+
+
+@register.simple_tag
+def nav_tree(nav, current=None) -> SafeString:
+    """The navigation tree (`topics.navigation.Navigation`), `current` marked as this page."""
+    return nav.tree_html(current)
+
+
+@register.simple_tag
+def time_element(value, display: str) -> SafeString:
+    """`value` as a <time> element: machine-readable, and shown in the `display` date format."""
+    if value is None:
+        return mark_safe("")
+    return _time_element(
+        value, display, timezone.get_current_timezone_name(), translation.get_language()
+    )
+
+
+# Lists show one or two per row, and a date format costs more than the rest of a row:
+# each is formatted once per process, time zone and language (the key names them).
+@lru_cache(maxsize=4096)
+def _time_element(value, display: str, zone: str, language: str | None) -> SafeString:
+    local = timezone.template_localtime(value)  # as the date filter sees it in a template
+    return format_html(
+        '<time datetime="{}">{}</time>', format_date(local, "c"), format_date(local, display)
+    )
 
 
 # A start or end tag of sanitised HTML, or a comment. nh3 writes attribute values in

@@ -17,7 +17,7 @@ def _topic_summary(request: HttpRequest, topic: Topic) -> dict:
         "parent": None,
         "url": request.build_absolute_uri(topic.get_absolute_url()),
         "summary": topic.summary,
-        "tags": [tag.name for tag in topic.tags.all()],
+        "tags": [tag.name for tag in topic.tag_list],
         "created": topic.created_at.isoformat(),
         "updated": topic.updated_at.isoformat(),
     }
@@ -43,7 +43,7 @@ def topic_list(request: HttpRequest) -> JsonResponse:
 @require_safe
 def topic_detail(request: HttpRequest, slug: str) -> JsonResponse:
     topic = get_object_or_404(
-        Topic.objects.published().select_related("section", "parent").prefetch_related("tags"),
+        Topic.objects.published().select_related("section", "parent").with_tags(),
         slug=slug,
     )
     data = _topic_summary(request, topic)

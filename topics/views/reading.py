@@ -8,8 +8,9 @@ from django.db.models import Case, Count, Q, When, Window
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
@@ -28,13 +29,23 @@ def home(request: HttpRequest) -> HttpResponse:
     intro = Topic.objects.published().filter(is_home=True).first()
     intro_html, listed = ("", set())
     if intro:
-        sections = live_sections(nav, lambda slug: reverse("round_results", args=[slug]))
+        sections = nav.derived(
+            "live_sections",
+            lambda: live_sections(nav, lambda slug: reverse("round_results", args=[slug])),
+        )
         intro_html, listed = follow_live_order(intro.body_html, sections)
     overview = [
         entry
         for entry in nav
         if (entry.section.pk not in listed if entry.section else not entry.nodes[0].topic.is_home)
     ]
+    overview_key = tuple(sorted(listed))
+    overview_html = nav.derived(
+        ("overview", overview_key),
+        lambda: render_to_string(
+            "_partials/overview.html", {"overview": overview, "overview_key": overview_key}
+        ),
+    )
     return render(
         request,
         "topics/home.html",
@@ -44,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
             # The stored, sanitised HTML, its lists reordered (topics.intro_lists escapes titles).
             "intro_html": mark_safe(intro_html),  # noqa: S308
             "overview": overview,
-            "overview_key": "-".join(str(pk) for pk in sorted(listed)),
+            "overview_html": overview_html,
         },
     )
 
@@ -112,34 +123,36 @@ REFERENCE_PAGE_SECONDS = 3600
 @require_safe
 @cached_for_readers(params=("page",))
 def reference_list(request: HttpRequest) -> HttpResponse:
-    total, groups = reference_page(request.GET.get("page"))
-    imported_page = Topic.objects.published().filter(source_path="references.md").first()
+    total, groups_html = reference_page(request.GET.get("page"))
+    imported_page = (
+        Topic.objects.published().filter(source_path="references.md").only("slug", "title").first()
+    )
     page = Paginator(range(total), REFERENCES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "topics/reference_list.html",
-        {"groups": groups, "total": total, "page": page, "imported_page": imported_page},
+        {"groups_html": groups_html, "total": total, "page": page, "imported_page": imported_page},
     )
 
 
-def reference_page(number: str | None) -> tuple[int, list]:
-    """How many references are cited, and one page of them grouped by kind, precomputed.
+def reference_page(number: str | None) -> tuple[int, SafeString]:
+    """How many references are cited, and one page of them grouped by kind, as HTML.
 
     Kept in the cache until a write touches what the list shows (a reference,
-    a citation, a topic: `list_version`), as plain values, so a render after
-    any other change costs two cache reads and the template.
+    a citation, a topic: `list_version`), rendered, so a render after any other
+    change costs two cache reads and the page around it.
     """
     version = list_version("reference_list")
-    total = cache.get(f"references:{version}:total")
+    total = cache.get(f"references:v2:{version}:total")
     if total is None:
         total, _ = _reference_groups(version, 1)  # the first page says how many there are
     page = Paginator(range(total), REFERENCES_PER_PAGE).get_page(number)
     return total, _reference_groups(version, page.number)[1]
 
 
-def _reference_groups(version: str, number: int) -> tuple[int, list]:
-    """How many there are, and page `number` grouped by kind (stored under `version`)."""
-    key = f"references:{version}:page:{number}"
+def _reference_groups(version: str, number: int) -> tuple[int, SafeString]:
+    """How many there are, and page `number` grouped by kind as HTML (stored under `version`)."""
+    key = f"references:v2:{version}:page:{number}"
     stored = cache.get(key)
     if stored is None:
         # Kinds in their declared order (PEPs first), titles alphabetically within a kind;
@@ -160,11 +173,13 @@ def _reference_groups(version: str, number: int) -> tuple[int, list]:
             (kind, labels.get(kind, kind), [_listed(reference) for reference in items])
             for kind, items in groupby(rows, key=lambda r: r.kind)
         ]
-        stored = (rows[0].total if rows else 0, groups)
+        html = render_to_string("topics/_reference_groups.html", {"groups": groups})
+        stored = (rows[0].total if rows else 0, str(html))
         cache.set(key, stored, REFERENCE_PAGE_SECONDS)
         if number == 1:
-            cache.set(f"references:{version}:total", stored[0], REFERENCE_PAGE_SECONDS)
-    return stored
+            cache.set(f"references:v2:{version}:total", stored[0], REFERENCE_PAGE_SECONDS)
+    # Rendered from escaped values by our own template just above (or by an earlier request).
+    return stored[0], mark_safe(stored[1])  # noqa: S308
 
 
 def _listed(reference: Reference) -> dict:
