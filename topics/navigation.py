@@ -174,6 +174,17 @@ class Navigation:
             value = self._derived[key] = compute()
             return value
 
+    def neighbours(self, topic: Topic) -> tuple[NavNode | None, NavNode | None, str]:
+        """The topics before and after `topic` in reading order, and its number ("" if none)."""
+        flat = self.derived("flat", lambda: flatten(self.entries))
+        places = self.derived("places", lambda: {n.topic.pk: i for i, n in enumerate(flat)})
+        position = places.get(topic.pk)
+        if position is None:
+            return None, None, ""
+        previous = flat[position - 1] if position else None
+        following = flat[position + 1] if position + 1 < len(flat) else None
+        return previous, following, flat[position].number
+
     def tree_html(self, current: Topic | None = None) -> SafeString:
         """The navigation tree as HTML, with `current`'s link marked as the page being read.
 
@@ -181,7 +192,8 @@ class Navigation:
         of its link's unique opening tag, as every topic appears once in the tree.
         """
         html = self.derived("tree", lambda: render_to_string("_partials/nav.html", {"nav": self}))
-        node = self.derived("nodes", lambda: {n.topic.pk: n for n in flatten(self.entries)}).get(
+        flat = self.derived("flat", lambda: flatten(self.entries))
+        node = self.derived("nodes", lambda: {n.topic.pk: n for n in flat}).get(
             current.pk if current else None
         )
         if node is None:

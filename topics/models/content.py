@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -135,6 +136,20 @@ class TopicQuerySet(ContentQuerySet):
             self.select_related("section")
             .with_tags()
             .defer("body", "body_html", "toc_html", "plain_text", "search_vector")
+        )
+
+    def for_page(self) -> TopicQuerySet:
+        """Topics as their page shows them: with section and parent, without unshown texts.
+
+        The Markdown source, the search text and the parent's own texts can be many
+        times the size of everything the page shows.
+        """
+        unshown = ("body", "plain_text", "search_vector")
+        return self.select_related("section", "parent").defer(
+            *unshown,
+            *(f"parent__{name}" for name in (*unshown, "body_html", "toc_html", "summary")),
+            "section__description",
+            "section__topic_template",
         )
 
     def with_tags(self) -> TopicQuerySet:
@@ -326,7 +341,8 @@ class ReferenceQuerySet(ContentQuerySet):
 
     def cited_by(self, topic) -> ReferenceQuerySet:
         """The references `topic` cites, in the order pages list them."""
-        return self.filter(citations__topic=topic).order_by("kind", "title")
+        cited = self.filter(citations__topic=topic).only("url", "title", "kind")
+        return cited.order_by("kind", "title")
 
     def cited(self) -> ReferenceQuerySet:
         return self.filter(topics__status=Topic.Status.PUBLISHED).distinct()
@@ -363,8 +379,15 @@ class Reference(models.Model):
 
     @property
     def kind_label(self) -> str:
-        # get_kind_display() re-hashes every lazy choice label on each call.
-        return Reference.Kind(self.kind).label if self.kind in Reference.Kind.values else self.kind
+        # get_kind_display() re-hashes every lazy choice label on each call; Kind.values
+        # builds its list on each call too.
+        return _kind_labels().get(self.kind, self.kind)
+
+
+@cache
+def _kind_labels() -> dict[str, str]:
+    """Each reference kind's label (lazy: translated when shown)."""
+    return dict(Reference.Kind.choices)
 
 
 class Citation(models.Model):

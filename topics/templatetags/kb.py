@@ -73,6 +73,45 @@ def _time_element(value, display: str, zone: str, language: str | None) -> SafeS
     )
 
 
+# One row of recent changes. Written here rather than in the template: the page lists
+# fifty, and the template's variable lookups cost more than the rest of the page.
+_CHANGE_ROW = (
+    '<tr class="change"><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+    '<td>{}</td><td><a href="{}">{}</a> · <a href="{}">history</a></td></tr>'
+)
+_CHANGE_SIZE = '<span title="{} word{} added, {} removed">+{} −{}</span>'
+
+
+@register.simple_tag
+def change_row(change) -> SafeString:
+    """A row of recent changes (topics.views.changes): when, topic, author, message, size, links."""
+    size = change.size
+    words = (
+        format_html(
+            _CHANGE_SIZE,
+            size.inserted,
+            "" if size.inserted == 1 else "s",
+            size.deleted,
+            size.inserted,
+            size.deleted,
+        )
+        if size
+        else ""
+    )
+    return format_html(
+        _CHANGE_ROW,
+        time_element(change.created_at, "j M Y H:i"),
+        change.topic_url,
+        change.topic.title,
+        user_name(change.author, change.author_name or "unknown"),
+        change.message,
+        words,
+        change.url,
+        "diff" if change.previous_id else "new page",
+        change.history_url,
+    )
+
+
 # A start or end tag of sanitised HTML, or a comment. nh3 writes attribute values in
 # double quotes and escapes "<" and ">" everywhere else, so every "<" starts a tag;
 # the quoted values are still matched whole, so a "<table" inside one is never a tag.

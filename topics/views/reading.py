@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
 from topics.models import Feedback, Image, Input, Reference, Section, Tag, Topic, TopicFollow
-from topics.navigation import flatten, published_nav
+from topics.navigation import published_nav
 from topics.page_cache import add_page_tags, cached_for_readers, list_version
 from topics.search import MAX_QUERY_LENGTH, search_topics
 
@@ -75,16 +75,12 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @cached_for_readers
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic.objects.select_related("section", "parent"), slug=slug)
+    topic = get_object_or_404(Topic.objects.for_page(), slug=slug)
     if not topic.visible_to(request.user):
         raise Http404("No such topic.")
     nav = published_nav()
     add_page_tags(request, "nav", f"topic-{topic.pk}")
-    flat = flatten(nav)
-    position = next((i for i, node in enumerate(flat) if node.topic.pk == topic.pk), None)
-    previous_node = flat[position - 1] if position else None
-    next_node = flat[position + 1] if position is not None and position + 1 < len(flat) else None
-    number = flat[position].number if position is not None else ""
+    previous_node, next_node, number = nav.neighbours(topic)
     references = Reference.objects.cited_by(topic)
     user = request.user
     ranking = nav.ranking_of(topic)
