@@ -215,6 +215,7 @@ RATELIMIT_USE_CACHE = "default"
 # Sign-in attempts (site and admin) per address, whatever the username: password
 # hashing is costly, and axes only locks one (username, address) pair at a time.
 KB_SIGN_IN_RATE = env("KB_SIGN_IN_RATE", "20/m")
+KB_ADMIN_WRITE_RATE = env("KB_ADMIN_WRITE_RATE", "600/h")
 # Operators who knowingly run one process without Redis may silence topics.W001 here.
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 # The header holding the client's address when a trusted front overwrites it (start.sh

@@ -1,5 +1,6 @@
 """Launching Debian's Chromium through Playwright, and the main pages browser checks visit."""
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -21,12 +22,33 @@ def chromium_browser():
     """A browser in which each context is one person (own cookies); closed on exit."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, _orm_beside_playwright():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def _orm_beside_playwright():
+    """Let tests query between browser steps.
+
+    Playwright's synchronous API leaves its event loop marked as running in this
+    thread while it is started, and Django then refuses the ORM ("async context").
+    The project has no async code for that check to guard. (Playwright is started
+    per test: while it runs, Django also sees other connection objects, so a
+    browser shared between tests would lose pytest-django's serialized data.)
+    """
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @contextmanager

@@ -15,12 +15,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def orm_beside_the_browser(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; these tests query between steps."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture
 def ballot_page(live_server):
     """A verified stakeholder's ballot page in a round over Topics A, B and C; a page opener."""

@@ -38,12 +38,6 @@ CONFLICT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def orm_beside_the_browser(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; these tests query between steps."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture
 def person(live_server):
     """Open a browser context for one person; fail on console errors and failed requests."""

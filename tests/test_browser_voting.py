@@ -16,12 +16,6 @@ pytestmark = [
 PASSWORD = "a-long-test-password"
 
 
-@pytest.fixture(autouse=True)
-def orm_beside_the_browser(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; these tests query between steps."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def rank(page, title: str):
     return page.get_by_role("spinbutton", name=title)
 

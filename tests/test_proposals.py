@@ -266,12 +266,6 @@ def test_a_reader_following_it_signs_in_and_lands_on_the_sections_template(key_i
 in_a_browser = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def browser_orm(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; these tests query between steps."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def open_proposal(page, base: str) -> None:
     page.goto(f"{base}/accounts/login/?next=/propose/%3Fsection%3Dkey-issues")
     page.fill("#id_username", "ada")
@@ -282,7 +276,6 @@ def open_proposal(page, base: str) -> None:
 
 @pytest.mark.browser
 @in_a_browser
-@pytest.mark.usefixtures("browser_orm")
 @pytest.mark.parametrize("answer", ["dismiss", "accept"])
 def test_with_javascript_loading_a_template_over_typed_text_asks_first(live_server, answer):
     make_section(title="Key issues", slug="key-issues", topic_template=KEY_ISSUE_TEMPLATE)
@@ -312,7 +305,6 @@ def test_with_javascript_loading_a_template_over_typed_text_asks_first(live_serv
 
 @pytest.mark.browser
 @in_a_browser
-@pytest.mark.usefixtures("browser_orm")
 def test_without_javascript_loading_a_template_over_typed_text_keeps_it_until_ticked(live_server):
     make_section(title="Key issues", slug="key-issues", topic_template=KEY_ISSUE_TEMPLATE)
     make_stakeholder()

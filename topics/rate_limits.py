@@ -56,7 +56,7 @@ LIMITS_BY_URL_NAME = {
     "topic_mark_reviewed": EDITOR_ACTIONS,
 }
 # Every other admin page that writes: generous, since one bulk action is one request.
-ADMIN_WRITES = Limit(group="admin-writes", key="user_or_ip", rate="600/h")
+ADMIN_WRITES = Limit(group="admin-writes", key="user_or_ip", setting="KB_ADMIN_WRITE_RATE")
 
 
 def limit_for(view_name: str) -> Limit | None:
