@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
 TABLE = [
     ("anonymous", "/", 10),
     ("anonymous", "/sections/key-issues/", 10),
-    ("anonymous", "/topics/abi/", 13),
+    ("anonymous", "/topics/abi/", 12),
+    ("anonymous", "/topics/gpus/", 13),  # with accepted public feedback
     ("anonymous", "/topics/abi/history/", 4),
     ("anonymous", "/topics/abi/compare/?a={first}&b={second}", 3),
     ("anonymous", "/topics/abi/revisions/{first}/", 3),
@@ -54,7 +55,7 @@ TABLE = [
     ("anonymous", "/api/references/", 2),
     ("anonymous", "/api/rounds/", 1),
     ("anonymous", "/api/rounds/closed/results/", 3),
-    ("stakeholder", "/topics/abi/", 17),
+    ("stakeholder", "/topics/abi/", 16),
     ("stakeholder", "/topics/abi/suggest/", 9),
     ("stakeholder", "/me/", 10),
     ("stakeholder", "/me/following/", 7),
@@ -98,6 +99,8 @@ def site() -> dict[str, int]:
         message="Pending",
     )
     contributions.give_feedback(author=ada, topic=topic, body="Nice.", wants_public=True)
+    shown = contributions.give_feedback(author=ada, topic=other, body="Clear.", wants_public=True)
+    contributions.review_feedback(feedback=shown, by=make_editor("eve"), accept=True)
     closed = make_round(slug="closed", slugs=("abi", "gpus"), state="closed")
     add_ballots(closed, [[[topic.pk], [other.pk]]] * 3, group="Hardware vendors")
     make_round(slug="open", slugs=("abi", "gpus"))

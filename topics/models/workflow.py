@@ -112,6 +112,9 @@ class Feedback(Input):
         default=False, help_text=_("Show it under the topic once an editor accepts it.")
     )
 
+    # Shown under its topic: `is_public`, as a filter.
+    PUBLIC = models.Q(wants_public=True, status=Input.Status.ACCEPTED)
+
     objects = ContentQuerySet.as_manager()
 
     class Meta(Input.Meta):

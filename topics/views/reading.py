@@ -4,7 +4,7 @@ from itertools import groupby
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Q, When, Window
+from django.db.models import Case, Count, Exists, OuterRef, Q, When, Window
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
-from topics.models import Feedback, Image, Input, Reference, Section, Tag, Topic, TopicFollow
+from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import published_nav
 from topics.page_cache import add_page_tags, cached_for_readers, list_version
 from topics.search import MAX_QUERY_LENGTH, search_topics
@@ -75,7 +75,14 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @cached_for_readers
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic.objects.for_page(), slug=slug)
+    public = Feedback.objects.filter(Feedback.PUBLIC)
+    # Most topics have no public feedback: the topic's own query says so, saving one.
+    topic = get_object_or_404(
+        Topic.objects.for_page().annotate(
+            has_public_feedback=Exists(public.filter(topic=OuterRef("pk")))
+        ),
+        slug=slug,
+    )
     if not topic.visible_to(request.user):
         raise Http404("No such topic.")
     nav = published_nav()
@@ -88,9 +95,11 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     following = (
         user.is_authenticated and TopicFollow.objects.filter(user=user, topic=topic).exists()
     )
-    public_feedback = Feedback.objects.filter(
-        topic=topic, status=Input.Status.ACCEPTED, wants_public=True
-    ).select_related("author__profile")
+    public_feedback = (
+        public.filter(topic=topic).select_related("author__profile")
+        if topic.has_public_feedback
+        else ()
+    )
     return render(
         request,
         "topics/topic_detail.html",
