@@ -143,6 +143,16 @@ def test_names_with_markup_are_shown_as_text_on_every_row(client):
     assert "&lt;img src=x onerror=alert(1)&gt;" in listed[1]
 
 
+def test_titles_and_messages_with_markup_are_shown_as_text(client):
+    """Rows are written in Python (kb.change_row): every value in them is escaped."""
+    topic = make_topic(title='<b onmouseover="x()">ABI</b>', slug="abi")
+    change(topic, "Text.", message='<a href="javascript:x()">see</a>')
+    [row] = rows(client.get("/changes/").content.decode())
+    assert "<b " not in row and 'href="javascript' not in row
+    assert "&lt;b onmouseover=&quot;x()&quot;&gt;ABI&lt;/b&gt;" in row
+    assert "&lt;a href=&quot;javascript:x()&quot;&gt;see&lt;/a&gt;" in row
+
+
 def test_each_change_links_to_its_diff_against_the_change_published_before_it(client):
     topic = make_topic(title="ABI", slug="abi")
     first = change(topic, "One two three.", minutes_ago=30)
