@@ -60,6 +60,10 @@ class Text:
     body: str
     tags: str = ""
 
+    @classmethod
+    def of(cls, revision: Revision) -> Text:
+        return cls(revision.title, revision.summary, revision.body, revision.tags)
+
 
 def check_allowed(by, permission: str, doing: str) -> None:
     """Raise NotAllowed unless `by` holds `permission` (None is the system: imports, commands).
@@ -73,6 +77,29 @@ def check_allowed(by, permission: str, doing: str) -> None:
 
 def _event(revision: Revision, by, action: str, comment: str = "") -> ReviewEvent:
     return ReviewEvent.objects.create(revision=revision, actor=by, action=action, comment=comment)
+
+
+def _write(
+    topic: Topic, author, text: Text, *, message: str, status=Revision.Status.PENDING, **links
+) -> Revision:
+    """A new revision of `topic` saying `text` (`links`: based_on, replaces, author_name)."""
+    return Revision.objects.create(
+        topic=topic,
+        author=author,
+        status=status,
+        message=message,
+        title=text.title,
+        summary=text.summary,
+        body=text.body,
+        tags=text.tags,
+        **links,
+    )
+
+
+def _submitted(revision: Revision, by, action: str = ReviewEvent.Action.SUBMITTED) -> Revision:
+    """Record that `revision` waits for review, and tell the editors."""
+    notify_editors_of_revision(revision=revision, event=_event(revision, by, action))
+    return revision
 
 
 def _slug_for_title(title: str) -> str:
@@ -93,19 +120,7 @@ def propose_topic(*, author, section: Section | None, text: Text, message: str) 
         order=(section.topics.count() + 1) if section else 0,
     )
     save_topic(topic=topic)
-    revision = Revision.objects.create(
-        topic=topic,
-        author=author,
-        status=Revision.Status.PENDING,
-        message=message,
-        title=text.title,
-        summary=text.summary,
-        body=text.body,
-        tags=text.tags,
-    )
-    event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
-    notify_editors_of_revision(revision=revision, event=event)
-    return revision
+    return _submitted(_write(topic, author, text, message=message), author)
 
 
 @transaction.atomic
@@ -115,20 +130,7 @@ def suggest_edit(
     """Store a suggested change to `topic`, written from the published revision `base`."""
     if base is not None and base.topic_id != topic.pk:
         raise WorkflowError("That revision belongs to another topic.")
-    revision = Revision.objects.create(
-        topic=topic,
-        author=author,
-        status=Revision.Status.PENDING,
-        message=message,
-        based_on=base,
-        title=text.title,
-        summary=text.summary,
-        body=text.body,
-        tags=text.tags,
-    )
-    event = _event(revision, author, ReviewEvent.Action.SUBMITTED)
-    notify_editors_of_revision(revision=revision, event=event)
-    return revision
+    return _submitted(_write(topic, author, text, message=message, based_on=base), author)
 
 
 @transaction.atomic
@@ -141,25 +143,14 @@ def revise(*, revision: Revision, by, text: Text, message: str) -> Revision:
         raise InvalidTransition(
             f"This suggestion is {revision.get_status_display().lower()}; it cannot be revised."
         )
-    new = Revision.objects.create(
-        topic=revision.topic,
-        author=by,
-        status=Revision.Status.PENDING,
-        message=message,
-        based_on=revision.based_on,
-        replaces=revision,
-        title=text.title,
-        summary=text.summary,
-        body=text.body,
-        tags=text.tags,
+    new = _write(
+        revision.topic, by, text, message=message, based_on=revision.based_on, replaces=revision
     )
     revision.status = Revision.Status.SUPERSEDED
     revision.save(update_fields=["status"])
     if revision.topic.status == Topic.Status.DRAFT:
         _update_draft(revision.topic, new)
-    event = _event(new, by, ReviewEvent.Action.RESUBMITTED)
-    notify_editors_of_revision(revision=new, event=event)
-    return new
+    return _submitted(new, by, ReviewEvent.Action.RESUBMITTED)
 
 
 def _update_draft(topic: Topic, revision: Revision) -> None:
@@ -282,18 +273,14 @@ def publish_revision(
     if merged is not None:
         # The editor's text is what gets published; the suggestion is kept as written.
         suggestion = revision
-        revision = Revision.objects.create(
-            topic=topic,
-            author=suggestion.author,
+        revision = _write(
+            topic,
+            suggestion.author,
+            merged,
+            message=suggestion.message or "Merged suggestion",
             author_name=suggestion.author_name,
-            status=Revision.Status.PENDING,
             based_on=topic.current_revision,
             replaces=suggestion,
-            message=suggestion.message or "Merged suggestion",
-            title=merged.title,
-            summary=merged.summary,
-            body=merged.body,
-            tags=merged.tags,
         )
         suggestion.status = Revision.Status.SUPERSEDED
         suggestion.save(update_fields=["status"])
@@ -349,17 +336,13 @@ def restore_revision(*, revision: Revision, by, reason: str) -> Revision:
         raise InvalidTransition("Only a revision that was once published can be restored.")
     if revision.pk == topic.current_revision_id:
         raise InvalidTransition("This revision is already the published text.")
-    restored = Revision.objects.create(
-        topic=topic,
-        author=by,
-        status=Revision.Status.PENDING,
-        based_on=topic.current_revision,
+    restored = _write(
+        topic,
+        by,
+        Text.of(revision),
         message=f"Restored the text of {revision.created_at:%Y-%m-%d %H:%M} (#{revision.pk}): "
         f"{reason}"[:500],
-        title=revision.title,
-        summary=revision.summary,
-        body=revision.body,
-        tags=revision.tags,
+        based_on=topic.current_revision,
     )
     _apply(topic=topic, revision=restored, by=by)
     _event(restored, by, ReviewEvent.Action.RESTORED, f"From revision #{revision.pk}: {reason}")
@@ -384,16 +367,13 @@ def record_direct_edit(
         and sorted(_tag_names(current.tags)) == sorted(_tag_names(tags))
     ):
         return None
-    revision = Revision.objects.create(
-        topic=topic,
-        author=by,
+    revision = _write(
+        topic,
+        by,
+        Text(topic.title, topic.summary, topic.body, tags),
+        message=message,
         status=Revision.Status.PUBLISHED,
         based_on=current,
-        message=message,
-        title=topic.title,
-        summary=topic.summary,
-        body=topic.body,
-        tags=tags,
     )
     Topic.objects.filter(pk=topic.pk).update(
         current_revision=revision, updated_at=revision.created_at
