@@ -95,6 +95,14 @@ def test_the_navigation_marks_the_page_being_read_and_no_other(client, site):
     assert section.count('class="nav-tree"') == 2 and nav_links_marked_current(section) == []
 
 
+def test_a_title_with_markup_is_text_in_the_navigation_and_its_link_still_marked(client, site):
+    make_topic(title='<img src=x onerror="alert(1)">', slug="marked", section=site["key"], order=3)
+    page = client.get("/topics/marked/").content.decode()
+    tree = re.search(r'<nav class="nav-tree".*?</nav>', page, re.S).group(0)
+    assert "<img" not in tree and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in tree
+    assert nav_links_marked_current(page) == ['<a href="/topics/marked/" aria-current="page">'] * 2
+
+
 def test_section_page_lists_its_topics_in_order_with_summaries(client, site):
     page = client.get("/sections/key-issues/").content.decode()
     assert page.index("First issue") < page.index("Second issue")

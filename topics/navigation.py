@@ -174,10 +174,14 @@ class Navigation:
             value = self._derived[key] = compute()
             return value
 
+    def _reading_order(self) -> tuple[list[NavNode], dict[int, int]]:
+        """Every node in reading order, and each topic's position in it."""
+        flat = self.derived("flat", lambda: flatten(self.entries))
+        return flat, self.derived("places", lambda: {n.topic.pk: i for i, n in enumerate(flat)})
+
     def neighbours(self, topic: Topic) -> tuple[NavNode | None, NavNode | None, str]:
         """The topics before and after `topic` in reading order, and its number ("" if none)."""
-        flat = self.derived("flat", lambda: flatten(self.entries))
-        places = self.derived("places", lambda: {n.topic.pk: i for i, n in enumerate(flat)})
+        flat, places = self._reading_order()
         position = places.get(topic.pk)
         if position is None:
             return None, None, ""
@@ -192,12 +196,11 @@ class Navigation:
         of its link's unique opening tag, as every topic appears once in the tree.
         """
         html = self.derived("tree", lambda: render_to_string("_partials/nav.html", {"nav": self}))
-        flat = self.derived("flat", lambda: flatten(self.entries))
-        node = self.derived("nodes", lambda: {n.topic.pk: n for n in flat}).get(
-            current.pk if current else None
-        )
-        if node is None:
+        flat, places = self._reading_order()
+        position = places.get(current.pk) if current else None
+        if position is None:
             return html
+        node = flat[position]
         link = f'<a href="{escape(node.url)}">'
         return mark_safe(html.replace(link, f'{link[:-1]} aria-current="page">', 1))  # noqa: S308
 
