@@ -118,6 +118,34 @@ def test_references_page_groups_by_kind_with_citing_topics(client, site):
     assert "PEP 517" in pep_section and 'href="/topics/first/"' in pep_section
 
 
+def test_references_page_escapes_titles_and_addresses_and_lists_only_published_citers(client, site):
+    hostile = make_reference(
+        url='https://example.org/?a=1&b="><script>alert(1)</script>',
+        title="<img src=x onerror=alert(2)> & more",
+        kind="blog",
+    )
+    cite(site["second"], hostile)
+    cite(site["first"], hostile)
+    odd = make_topic(title="<b>Bold</b> & co", slug="odd-title")
+    cite(odd, hostile)
+    draft = make_topic(title="Hidden draft", slug="hidden", status=Topic.Status.DRAFT)
+    cite(draft, hostile)
+    page = client.get("/references/").content.decode()
+    item = page[page.index('id="kind-blog"') :]
+    item = item[: item.index("</li>")]
+    assert "<script>" not in item and "<img" not in item and "<b>" not in item
+    assert 'href="https://example.org/?a=1&amp;b=&quot;&gt;&lt;script&gt;' in item
+    assert "&lt;img src=x onerror=alert(2)&gt; &amp; more</a>" in item
+    # The citing topics, each linked once, by title; a draft is not named.
+    assert re.findall(r'href="(/topics/[^"]+/)"', item) == [
+        "/topics/odd-title/",
+        "/topics/first/",
+        "/topics/second/",
+    ]
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co</a>" in item
+    assert "Hidden draft" not in page and "/topics/hidden/" not in page
+
+
 def test_tag_page_lists_tagged_topics(client, site):
     page = client.get("/tags/python/").content.decode()
     assert "First issue" in page and "Second issue" not in page
