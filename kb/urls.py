@@ -2,11 +2,10 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from topics.feeds import LatestChangesFeed, TopicChangesFeed
-from topics.sitemaps import SITEMAPS
+from topics.sitemaps import sitemap_xml
 from topics.views import (
     accounts,
     api,
@@ -69,7 +68,7 @@ urlpatterns = [
     path("search/", reading.search, name="search"),
     path("feed/", LatestChangesFeed(), name="change_feed"),
     path("changes/", changes.recent_changes, name="change_list"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemap_xml, name="sitemap"),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for it on every page without an icon link (the admin's): no 404 noise.
     path("favicon.ico", reading.favicon, name="favicon"),

@@ -25,6 +25,7 @@ from topics.models import (
     Tag,
     Topic,
 )
+from topics.services import workflow
 from topics.services.content import create_published_topic, save_topic
 
 _counter = itertools.count(1)
@@ -129,6 +130,19 @@ def signed_in(user) -> Client:
 def published_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
     """A published topic with its first revision, as the site makes them."""
     return create_published_topic(topic=_topic(**overrides), tags=tags or (), message="First")
+
+
+def publish_body(topic: Topic, body: str, editor) -> None:
+    """A new body for `topic`, suggested and published by `editor` (title and summary kept)."""
+    topic.refresh_from_db()
+    edit = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, topic.summary, body),
+        message="m",
+    )
+    workflow.publish_revision(revision=edit, by=editor)
 
 
 def make_round(*, slugs=("a", "b", "c"), state="open", **overrides) -> Round:

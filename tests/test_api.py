@@ -2,7 +2,17 @@
 
 import pytest
 
-from tests.factories import make_section, make_topic
+from tests.factories import (
+    cite,
+    make_editor,
+    make_reference,
+    make_section,
+    make_stakeholder,
+    make_topic,
+    publish_body,
+    published_topic,
+    queries_for,
+)
 from topics.models import Topic
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +71,64 @@ def test_api_is_read_only(client, topics):
 
 def test_unknown_topic_is_a_json_404(client, topics):
     assert client.get("/api/topics/nope/").status_code == 404
+
+
+# Kept for anonymous readers like the pages (topics/page_cache.py): a repeated request costs
+# the version check only, and a change shows at once.
+
+API_READS = ["/api/topics/", "/api/topics/abi/", "/api/references/", "/sitemap.xml"]
+
+
+@pytest.mark.parametrize("url", API_READS)
+def test_a_repeated_anonymous_read_is_answered_from_the_stored_copy(
+    client, topics, monkeypatch, url
+):
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # check on every hit
+    first, body = queries_for(client, url)
+    second, again = queries_for(client, url)
+    assert first > 1 and second == 1
+    assert again == body
+
+
+def test_the_stored_sitemap_still_asks_search_engines_not_to_index_it(client, topics):
+    for _ in range(2):
+        assert client.get("/sitemap.xml")["X-Robots-Tag"] == "noindex, noodp, noarchive"
+
+
+@pytest.mark.parametrize("url", API_READS)
+def test_a_signed_in_read_is_never_the_stored_copy(client, topics, url):
+    client.get(url)
+    client.force_login(make_stakeholder())
+    response = client.get(url)
+    assert response["Cache-Control"] == "private, no-cache"
+    assert "Surrogate-Key" not in response
+
+
+def test_a_publish_shows_in_every_api_list_and_the_sitemap_at_once(client, topics):
+    for url in API_READS:
+        client.get(url)
+    topic = published_topic(
+        slug="fresh", title="Fresh", body="See [PEP 8](https://peps.python.org/pep-0008/)."
+    )
+    assert "fresh" in [item["slug"] for item in client.get("/api/topics/").json()["results"]]
+    assert "http://testserver/topics/fresh/" in client.get("/sitemap.xml").content.decode()
+    references = client.get("/api/references/").json()["results"]
+    assert {"url": "https://peps.python.org/pep-0008/", "topics": ["fresh"]}.items() <= next(
+        item for item in references if item["url"].endswith("pep-0008/")
+    ).items()
+    # A new body, a new tag and a new title of the parent: each shown at once.
+    publish_body(topic, "New words.", make_editor())
+    assert client.get("/api/topics/fresh/").json()["body_markdown"] == "New words."
+    topic.tags.set(["brand-new"])
+    listed = client.get("/api/topics/").json()["results"]
+    assert next(item for item in listed if item["slug"] == "fresh")["tags"] == ["brand-new"]
+    topics.slug = "abi-renamed"
+    topics.save()
+    assert client.get("/api/topics/child/").json()["parent"] == "abi-renamed"
+
+
+def test_a_citation_of_a_draft_does_not_reach_the_reference_list(client, topics):
+    draft = Topic.objects.get(slug="hidden")
+    cite(draft, make_reference(url="https://example.org/secret", title="Secret"))
+    data = client.get("/api/references/").json()
+    assert [item["url"] for item in data["results"]] == ["https://peps.python.org/pep-3149/"]

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import make_editor, make_section, published_topic
+from tests.factories import make_editor, make_section, publish_body, published_topic
 from tests.servers import PRODUCTION_ENV, fetch, free_port, publish_script, run_manage, start_server
 from topics import http_cache
-from topics.services import workflow
 
 # --- Which pages a write purges (no Varnish needed) -------------------------------------
 
@@ -34,18 +33,6 @@ def purges(settings, monkeypatch):
     sent: list[set[str]] = []
     monkeypatch.setattr(http_cache, "purge", lambda address, tags: sent.append(set(tags)) or True)
     return sent
-
-
-def publish_body(topic, body: str, editor) -> None:
-    topic.refresh_from_db()
-    edit = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, topic.summary, body),
-        message="m",
-    )
-    workflow.publish_revision(revision=edit, by=editor)
 
 
 @pytest.mark.django_db
@@ -63,7 +50,35 @@ def test_a_body_publish_purges_its_page_and_the_lists_not_other_topics(
         publish_body(topic, "Third text.", editor)
     tags = set().union(*purges)
     assert {f"topic-{topic.pk}", "recent_changes", "reference_list", "tag_detail"} <= tags
+    assert {"topic_list", "sitemap_xml"} <= tags  # the API's list (its dates) and the sitemap
     assert f"topic-{other.pk}" not in tags and "nav" not in tags and "page" not in tags
+
+
+@pytest.mark.django_db
+def test_api_pages_carry_the_tags_the_writes_they_show_purge(
+    client, purges, django_capture_on_commit_callbacks
+):
+    from topics.models import Section
+
+    section = make_section()
+    parent = published_topic(section=section)
+    child = published_topic(section=section, parent=parent)
+    keys = set(client.get(f"/api/topics/{child.slug}/")["Surrogate-Key"].split())
+    assert {f"topic-{child.pk}", f"topic-{parent.pk}", f"section-{section.pk}"} <= keys
+    assert "topic_list" in client.get("/api/topics/")["Surrogate-Key"].split()
+    assert "reference_list" in client.get("/api/references/")["Surrogate-Key"].split()
+    assert "sitemap_xml" in client.get("/sitemap.xml")["Surrogate-Key"].split()
+    with django_capture_on_commit_callbacks(execute=True):
+        parent.tags.set(["new-tag"])  # a new tag: every page is purged
+    purges.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        child.tags.set(["new-tag"])  # shown in the API's list, which no navigation change purges
+    assert {"topic_list", f"topic-{child.pk}"} <= set().union(*purges) - {"page"}
+    assert "page" not in set().union(*purges)
+    purges.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        Section.objects.filter(pk=section.pk).get().save()  # its slug is in both lists
+    assert {"topic_list", "sitemap_xml", f"section-{section.pk}"} <= set().union(*purges)
 
 
 @pytest.mark.django_db

@@ -3,7 +3,8 @@
 Every cached reader page says what it shows in a `Surrogate-Key` header
 (topics/page_cache.py): `page` on every page, the view's name (`home`,
 `section_detail`, `topic_detail`, `reference_list`, `tag_list`,
-`tag_detail`, `recent_changes`), `nav` where the navigation is shown, and
+`tag_detail`, `recent_changes`; the API's `topic_list`, `topic_detail` and
+`reference_list`; `sitemap_xml`), `nav` where the navigation is shown, and
 the rows it is about (`topic-12`, `section-3`). Every write notes the tags
 of the pages that show what it wrote (`purge_tags`); when its transaction
 commits, one BAN request per cache named in `KB_HTTP_CACHE_PURGE` drops
@@ -68,7 +69,7 @@ def purge_tags(instance: object | None) -> set[str]:
         return {EVERYTHING}  # bulk-created without ids: which pages show them is unknown
     if name == "Topic":
         tags = {f"topic-{instance.pk}", "reference_list", "tag_list", "tag_detail"}
-        tags |= {"recent_changes", NAV_IF_CHANGED}
+        tags |= {"recent_changes", "topic_list", "sitemap_xml", NAV_IF_CHANGED}
         if instance.parent_id:
             tags.add(f"topic-{instance.parent_id}")
         if instance.section_id:
@@ -77,7 +78,7 @@ def purge_tags(instance: object | None) -> set[str]:
             tags.add("home")
         return tags
     if name == "Section":
-        return {f"section-{instance.pk}", "home", NAV_IF_CHANGED}
+        return {f"section-{instance.pk}", "home", "topic_list", "sitemap_xml", NAV_IF_CHANGED}
     if name == "Revision":
         return topic_pages | {"recent_changes"}
     if name == "Citation":
@@ -88,7 +89,7 @@ def purge_tags(instance: object | None) -> set[str]:
         # The pages of the topics citing it too: looked up once, when the purge is sent.
         return {"reference_list", f"{CITERS_OF}{instance.pk}"}
     if name == "TaggedTopic":
-        return {f"topic-{instance.content_object_id}", "tag_list", "tag_detail"}
+        return {f"topic-{instance.content_object_id}", "tag_list", "tag_detail", "topic_list"}
     if name in {"Feedback", "ReferenceSuggestion"}:
         return topic_pages
     if name == "ReviewEvent":

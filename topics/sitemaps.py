@@ -3,9 +3,13 @@
 from urllib.parse import urlsplit
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap, x_robots_tag
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from topics.models import Section, SiteIdentity, Topic
+from topics.page_cache import cached_for_readers
 
 
 class SiteSitemap(Sitemap):
@@ -47,3 +51,11 @@ class PageSitemap(SiteSitemap):
 
 
 SITEMAPS = {"pages": PageSitemap, "sections": SectionSitemap, "topics": TopicSitemap}
+
+
+@require_safe
+@x_robots_tag  # on stored copies too (a stored page keeps its body, type and tags only)
+@cached_for_readers(params=("p",))
+def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    """Django's sitemap view, kept for readers like any page (every topic's URL and date)."""
+    return sitemap(request, sitemaps=SITEMAPS).render()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 from functools import cache
 
@@ -335,9 +336,24 @@ IMPORTED_MEDIA_DIR = "kb"
 
 
 class ReferenceQuerySet(ContentQuerySet):
-    def with_citing_topics(self) -> ReferenceQuerySet:
-        citing = Topic.objects.published().only("title", "slug").order_by("title")
-        return self.prefetch_related(Prefetch("topics", queryset=citing, to_attr="citing_topics"))
+    def citing_topics(self) -> defaultdict[int, list[tuple[str, str]]]:
+        """Each of these references' published citing topics, as (title, slug) by title.
+
+        Plain values in one query: lists of thousands of references are built
+        from it, where a model instance per topic and citation would cost more
+        than the rest of the list.
+        """
+        citing = defaultdict(list)
+        rows = (
+            Citation.objects.filter(
+                reference__in=self.values("pk"), topic__status=Topic.Status.PUBLISHED
+            )
+            .order_by("topic__title", "topic_id")
+            .values_list("reference_id", "topic__title", "topic__slug")
+        )
+        for reference, title, slug in rows:
+            citing[reference].append((title, slug))
+        return citing
 
     def cited_by(self, topic) -> ReferenceQuerySet:
         """The references `topic` cites, in the order pages list them."""

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from topics.models import Reference, Round, Topic
+from topics.page_cache import add_page_tags, cached_for_readers
 from topics.services import voting
 
 
@@ -30,6 +31,7 @@ def _published_parent(topic: Topic) -> str | None:
 
 
 @require_safe
+@cached_for_readers
 def topic_list(request: HttpRequest) -> JsonResponse:
     topics = Topic.objects.published().for_list().select_related("parent").in_nav_order()
     items = []
@@ -41,11 +43,17 @@ def topic_list(request: HttpRequest) -> JsonResponse:
 
 
 @require_safe
+@cached_for_readers
 def topic_detail(request: HttpRequest, slug: str) -> JsonResponse:
     topic = get_object_or_404(
         Topic.objects.published().select_related("section", "parent").with_tags(),
         slug=slug,
     )
+    # Purged with the topic's page, and with its section's or parent's when their slugs change.
+    shown = [topic.pk, topic.parent_id]
+    add_page_tags(request, *(f"topic-{pk}" for pk in shown if pk))
+    if topic.section_id:
+        add_page_tags(request, f"section-{topic.section_id}")
     data = _topic_summary(request, topic)
     data["parent"] = _published_parent(topic)
     data["body_markdown"] = topic.body
@@ -57,16 +65,18 @@ def topic_detail(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_safe
+@cached_for_readers
 def reference_list(request: HttpRequest) -> JsonResponse:
-    references = Reference.objects.cited().with_citing_topics().order_by("kind", "title")
+    references = Reference.objects.cited().order_by("kind", "title", "pk")
+    citing = references.citing_topics()
     items = [
         {
-            "url": r.url,
-            "title": r.title,
-            "kind": r.kind,
-            "topics": [t.slug for t in r.citing_topics],
+            "url": url,
+            "title": title,
+            "kind": kind,
+            "topics": [slug for _, slug in citing[pk]],
         }
-        for r in references
+        for pk, url, title, kind in references.values_list("pk", "url", "title", "kind")
     ]
     return JsonResponse({"count": len(items), "results": items})
 

@@ -1,6 +1,6 @@
 """Pages for readers: home, sections, topics, references, tags, search, health."""
 
-from collections import defaultdict
+from collections.abc import Callable
 from itertools import groupby
 
 from django.core.cache import cache
@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from topics.intro_lists import follow_live_order, live_sections
-from topics.models import Citation, Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
+from topics.models import Feedback, Image, Reference, Section, Tag, Topic, TopicFollow
 from topics.navigation import published_nav
 from topics.page_cache import add_page_tags, cached_for_readers, list_version
 from topics.search import MAX_QUERY_LENGTH, search_topics
@@ -176,13 +176,17 @@ def _reference_groups(version: str, number: int) -> tuple[int, SafeString]:
             .order_by("kind_order", Lower("title"), "pk")
             .values_list("pk", "url", "title", "kind", "total")[start : start + REFERENCES_PER_PAGE]
         )
-        citing = _citing_links([row[0] for row in rows])
+        citing = Reference.objects.filter(pk__in=[row[0] for row in rows]).citing_topics()
+        topic_url = slug_urls("topic_detail")
         labels = dict(Reference.Kind.choices)
         groups = [
             (
                 kind,
                 labels.get(kind, kind),
-                [_reference_item(url, title, citing[pk]) for pk, url, title, *_ in items],
+                [
+                    _reference_item(url, title, citing[pk], topic_url)
+                    for pk, url, title, *_ in items
+                ],
             )
             for kind, items in groupby(rows, key=lambda row: row[3])
         ]
@@ -195,26 +199,11 @@ def _reference_groups(version: str, number: int) -> tuple[int, SafeString]:
     return stored[0], mark_safe(stored[1])  # noqa: S308
 
 
-def _citing_links(references: list[int]) -> defaultdict[int, list[SafeString]]:
-    """Each reference's links to the published topics citing it, by topic title.
-
-    Plain values in one query, and one `reverse()` for all the links: a page of
-    400 references is rendered again after every write to what it shows.
-    """
-    topic_url = slug_urls("topic_detail")
-    links = defaultdict(list)
-    cited = (
-        Citation.objects.filter(reference__in=references, topic__status=Topic.Status.PUBLISHED)
-        .order_by("topic__title", "topic_id")
-        .values_list("reference_id", "topic__title", "topic__slug")
-    )
-    for reference, title, slug in cited:
-        links[reference].append(format_html('<a href="{}">{}</a>', topic_url(slug), title))
-    return links
-
-
-def _reference_item(url: str, title: str, links: list[SafeString]) -> SafeString:
-    """One reference in the list: its link, then the topics citing it."""
+def _reference_item(
+    url: str, title: str, citing: list[tuple[str, str]], topic_url: Callable[[str], str]
+) -> SafeString:
+    """One reference in the list: its link, then the topics citing it (title, slug)."""
+    links = [format_html('<a href="{}">{}</a>', topic_url(slug), name) for name, slug in citing]
     return format_html(
         '<li><a href="{}" rel="noopener noreferrer">{}</a> <span class="cited-by">cited by {}'
         "</span></li>",
