@@ -245,6 +245,8 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
         "citations-INITIAL_FORMS": "0",
         "revisions-TOTAL_FORMS": "0",
         "revisions-INITIAL_FORMS": "0",
+        # The hidden field: the published text the page was opened on.
+        "seen": (topic.current_revision_id or "") if topic else "",
     }
     data.update(overrides)
     return data

@@ -489,11 +489,46 @@ def test_signup_accepts_a_username_in_one_other_alphabet(client):
     assert signup(client, username="\u0438\u0432\u0430\u043d").status_code == 302  # иван
 
 
-@pytest.mark.parametrize("name", ["Editor Ed", "ed the maintainer", "ADMIN", "Εditor Ed"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Editor Ed",
+        "ed the maintainer",
+        "ADMIN",
+        "Εditor Ed",
+        "e\u200bditor",  # a zero-width space inside
+        "Ed\u00adi\u00adtor",  # soft hyphens
+        "E d i t o r",
+        "M.O.D.E.R.A.T.O.R",
+    ],
+)
 def test_signup_refuses_a_display_name_that_claims_a_role(client, name):
     response = signup(client, display_name=name)
     assert response.status_code == 200
     assert "is a role on this site" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["Ed\u202eroti\u202cde", "Ada\u2067x\u2069", "\u200fAda"])
+def test_signup_refuses_a_display_name_that_reorders_its_letters(client, name):
+    response = signup(client, display_name=name)
+    assert response.status_code == 200
+    assert "changes the order its letters are shown in" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["eddie", "EDDIE", "Eddie", "Ed Die", "Maintained Mo"])
+def test_a_stakeholder_cannot_take_a_staff_members_name(client, name):
+    Profile.objects.create(user=make_maintainer("maud"), display_name="Maintained Mo")
+    make_editor("eddie")
+    response = signup(client, display_name=name)
+    assert response.status_code == 200
+    assert "looks like an editor&#x27;s or maintainer&#x27;s name" in response.content.decode()
+
+
+def test_names_with_spaces_single_letters_or_joiners_that_claim_nothing_are_welcome(client):
+    make_editor("eddie")
+    for number, name in enumerate(["J. R. R. Tolkien", "A B C", "Zoë\u200dAda"]):
+        response = signup(Client(), username=f"new{number}", display_name=name)
+        assert response.status_code == 302, name
 
 
 def test_a_stakeholder_cannot_rename_themselves_editor_but_staff_may():

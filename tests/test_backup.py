@@ -134,7 +134,9 @@ def build_site() -> dict:
         text=Text(title="GPUs", summary="", body="CUDA and ROCm wheels."),
         message="Mention ROCm",
     )
-    restore_revision(revision=first, by=maintainer, reason="The first text was clearer")
+    restore_revision(
+        revision=first, by=maintainer, reason="The first text was clearer", seen=edit.pk
+    )
 
     # Input: feedback and suggested references, accepted, declined and pending.
     accepted = give_feedback(author=vera, topic=abi, body="Very *useful*.", wants_public=True)

@@ -42,7 +42,9 @@ def _publish(data):
 
 SERVICES = {
     "publish": _publish,
-    "restore": lambda d: workflow.restore_revision(revision=d["old"], by=d["eddie"], reason="back"),
+    "restore": lambda d: workflow.restore_revision(
+        revision=d["old"], by=d["eddie"], reason="back", seen=d["topic"].current_revision_id
+    ),
     "confirm reviewed": lambda d: workflow.confirm_reviewed(topic=d["topic"], by=d["eddie"]),
     "accept feedback": lambda d: contributions.review_feedback(
         feedback=contributions.give_feedback(

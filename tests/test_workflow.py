@@ -196,6 +196,7 @@ def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(clie
             "body": box,
             "tags": "",
             "note": "",
+            "seen": topic.current_revision_id,  # the hidden field: the text the box was made from
         },
     )
     assert response.status_code == 200
@@ -213,6 +214,7 @@ def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(clie
             "body": merged,
             "tags": "",
             "note": "merged both",
+            "seen": topic.current_revision_id,
         },
     )
     assert response.status_code == 302
@@ -248,7 +250,10 @@ def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
     markers = "<<<<<<< published text\nTheirs.\n=======\nMine.\n>>>>>>> suggestion\n"
     with pytest.raises(workflow.UnresolvedConflict):
         workflow.publish_revision(
-            revision=stale, by=eddie, merged=workflow.Text(topic.title, "", markers)
+            revision=stale,
+            by=eddie,
+            merged=workflow.Text(topic.title, "", markers),
+            seen=Topic.objects.get(pk=topic.pk).current_revision_id,
         )
     topic.refresh_from_db()
     assert topic.body == "Theirs."
@@ -369,12 +374,14 @@ def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
     assert confirm.status_code == 200
     page = confirm.content.decode()
     assert "Restore the version of" in page and "<ins>first</ins>" in page
-    refused = editor_client.post(restore_url, {"reason": "  "})
+    assert confirm.context["form"]["seen"].value() == second.pk  # what it was compared with
+    refused = editor_client.post(restore_url, {"reason": "  ", "seen": second.pk})
     assert refused.status_code == 400 and "This field is required" in refused.content.decode()
     topic.refresh_from_db()
     assert topic.body == "The second wording of the text."
 
-    response = editor_client.post(restore_url, {"reason": "The rewording lost the nuance"})
+    reason = {"reason": "The rewording lost the nuance", "seen": second.pk}
+    response = editor_client.post(restore_url, reason)
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.body == "The first wording of the text."
@@ -384,6 +391,141 @@ def test_history_lists_revisions_compares_them_and_an_editor_restores(client):
     assert "The rewording lost the nuance" in restored.message
     event = restored.events.get(action="restored")
     assert event.actor == eddie and "The rewording lost the nuance" in event.comment
+
+
+def merge_form_data(response) -> dict:
+    """What the merge page's form would send as it stands (hidden fields included)."""
+    form = response.context["form"]
+    return {name: form[name].value() or "" for name in form.fields}
+
+
+def test_a_merge_never_drops_a_text_published_while_the_editor_was_merging():
+    topic = published_topic(body="Line one.\n\nLine two.\n\nLine three.")
+    bob_rev, editor_client = two_suggestions(
+        topic,
+        "Line one, by Ada.\n\nLine two.\n\nLine three.",
+        "Line one, by Bob.\n\nLine two.\n\nLine three.",
+    )
+    merge_url = f"/review/revisions/{bob_rev.pk}/merge/"
+    page = editor_client.get(merge_url)
+    typed = {**merge_form_data(page), "note": "Both names"}
+    typed["body"] = "Line one, by Ada and Bob.\n\nLine two.\n\nLine three."
+    # Meanwhile another editor publishes Chen's change to another paragraph.
+    topic.refresh_from_db()
+    chen = workflow.suggest_edit(
+        author=make_stakeholder("chen"),
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Line one, by Ada.\n\nLine two.\n\nLine 3, by Chen."),
+        message="Chen",
+    )
+    workflow.publish_revision(revision=chen, by=make_editor("maria"))
+
+    response = editor_client.post(merge_url, typed)
+    assert response.status_code == 200  # nothing published: the page says why
+    page = response.content.decode()
+    assert "Another version was published while you were working on this" in page
+    assert "Published while you were merging" in page and "<ins>3, by Chen</ins>" in page
+    topic.refresh_from_db()
+    assert topic.body.endswith("Line 3, by Chen.") and "Bob" not in topic.body
+    # The editor's merge comes back, merged with Chen's change; the note is kept.
+    again = merge_form_data(response)
+    assert again["body"] == "Line one, by Ada and Bob.\n\nLine two.\n\nLine 3, by Chen."
+    assert again["note"] == "Both names" and again["seen"] == str(topic.current_revision_id)
+
+    assert editor_client.post(merge_url, again).status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "Line one, by Ada and Bob.\n\nLine two.\n\nLine 3, by Chen."
+
+
+def test_a_merge_whose_text_overlaps_a_change_published_meanwhile_shows_both_sides():
+    topic = published_topic(body="Line one.")
+    bob_rev, editor_client = two_suggestions(topic, "Line one, by Ada.", "Line one, by Bob.")
+    merge_url = f"/review/revisions/{bob_rev.pk}/merge/"
+    typed = {**merge_form_data(editor_client.get(merge_url)), "body": "Line one, by both."}
+    topic.refresh_from_db()
+    chen = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Line one, by Chen."),
+        message="Chen",
+    )
+    workflow.publish_revision(revision=chen, by=make_editor("maria"))
+    response = editor_client.post(merge_url, typed)
+    again = merge_form_data(response)
+    assert again["body"] == (
+        "<<<<<<< published text\nLine one, by Chen.\n=======\n"
+        "Line one, by both.\n>>>>>>> suggestion"
+    )
+    refused = editor_client.post(merge_url, again)  # markers are never published
+    assert "still holds a conflict" in refused.content.decode()
+    topic.refresh_from_db()
+    assert topic.body == "Line one, by Chen."
+
+
+def test_publishing_a_merge_made_from_an_older_text_raises_and_changes_nothing():
+    topic = published_topic(body="Base.")
+    eddie = make_editor()
+    first = topic.current_revision
+    for body in ("Mine.", "Newer."):
+        suggestion = workflow.suggest_edit(
+            author=None,
+            topic=topic,
+            base=first,
+            text=workflow.Text(topic.title, "", body),
+            message=body,
+        )
+    workflow.publish_revision(revision=topic.revisions.get(message="Newer."), by=eddie)
+    with pytest.raises(workflow.PublishedMeanwhile):
+        workflow.publish_revision(
+            revision=topic.revisions.get(message="Mine."),
+            by=eddie,
+            merged=workflow.Text(topic.title, "", "Mine, merged."),
+            seen=first.pk,
+        )
+    topic.refresh_from_db()
+    assert topic.body == "Newer."
+    assert topic.revisions.get(message="Mine.").status == Revision.Status.PENDING
+    assert suggestion.message == "Newer."
+
+
+def test_a_restore_never_undoes_a_text_published_after_its_confirmation_page():
+    topic = published_topic(body="First wording.")
+    first = topic.current_revision
+    eddie, maria = make_editor(), make_editor("maria")
+    for body in ("Second wording.", "Third wording."):
+        topic.refresh_from_db()
+        edit = workflow.suggest_edit(
+            author=None,
+            topic=topic,
+            base=topic.current_revision,
+            text=workflow.Text(topic.title, "", body),
+            message=body,
+        )
+        if body == "Third wording.":
+            break
+        workflow.publish_revision(revision=edit, by=eddie)
+    restore_url = f"/topics/{topic.slug}/revisions/{first.pk}/restore/"
+    editor_client = signed_in(eddie)
+    confirm = editor_client.get(restore_url)
+    assert "<del>Second</del>" in confirm.content.decode()
+    typed = {"reason": "Undo the second wording", "seen": confirm.context["form"]["seen"].value()}
+    workflow.publish_revision(revision=edit, by=maria)  # published meanwhile
+
+    response = editor_client.post(restore_url, typed)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Another version was published while you were working on this" in page
+    assert "<del>Third</del>" in page  # what restoring would undo now
+    assert response.context["form"]["reason"].value() == "Undo the second wording"
+    topic.refresh_from_db()
+    assert topic.body == "Third wording."
+
+    again = {"reason": "Undo both", "seen": response.context["form"]["seen"].value()}
+    assert editor_client.post(restore_url, again).status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "First wording."
 
 
 def test_imported_history_shows_on_the_history_page(client):
@@ -494,6 +636,23 @@ def test_topics_due_for_review_are_flagged_to_readers_and_listed_for_editors(cli
     assert fresh.pk
 
 
+@pytest.mark.parametrize(
+    ("sent", "lands"),
+    [
+        ("/review/due/", "/review/due/"),
+        ("foo", "/topics/old/"),  # a word (a view name to redirect()) is not an address
+        ("-1", "/topics/old/"),
+        ("<>", "/topics/old/"),
+        ("//evil.example/", "/topics/old/"),
+        ("https://evil.example/", "/topics/old/"),
+    ],
+)
+def test_marking_reviewed_returns_only_to_a_page_of_this_site(sent, lands):
+    published_topic(title="Old topic", slug="old")
+    response = signed_in(make_editor()).post("/topics/old/reviewed/", {"next": sent})
+    assert response.status_code == 302 and response["Location"] == lands
+
+
 def test_signup_creates_a_stakeholder_with_a_profile_that_editors_verify(client):
     group = StakeholderGroup.objects.get(slug="hardware-vendors")
     response = client.post(
@@ -584,6 +743,77 @@ def test_direct_admin_edit_is_kept_as_a_revision(client):
     assert topic.current_revision.body == "After." and topic.revisions.count() == 2
 
 
+def test_an_admin_save_never_overwrites_a_text_published_after_the_page_was_opened():
+    topic = published_topic(body="Line one.\n\nLine two.", summary="Old summary")
+    opened = admin_topic_form(topic, body=topic.body, summary="New summary")  # page opened
+    # Meanwhile Ada's suggestion is published.
+    ada = workflow.suggest_edit(
+        author=make_stakeholder("ada"),
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "Old summary", "Line one.\n\nLine two, by Ada."),
+        message="Ada",
+    )
+    workflow.publish_revision(revision=ada, by=make_editor())
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    response = admin_client.post(url, opened)
+    assert response.status_code == 200  # the form again, saying why
+    page = response.content.decode()
+    assert "Another version was published after you opened this page" in page
+    topic.refresh_from_db()
+    assert topic.body == "Line one.\n\nLine two, by Ada." and topic.summary == "Old summary"
+    # What was typed is kept, with Ada's change merged in; saving again keeps both.
+    form = response.context["adminform"].form
+    assert form["summary"].value() == "New summary"
+    assert form["body"].value() == "Line one.\n\nLine two, by Ada."
+    assert form["seen"].value() == str(topic.current_revision_id)
+    again = {**opened, "body": form["body"].value(), "seen": form["seen"].value()}
+    assert admin_client.post(url, again).status_code == 302
+    topic.refresh_from_db()
+    assert (topic.summary, topic.body) == ("New summary", "Line one.\n\nLine two, by Ada.")
+
+
+def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_saved():
+    topic = published_topic(body="Line one.")
+    opened = admin_topic_form(topic, body="Line one, by the maintainer.")
+    newer = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Line one, by Ada."),
+        message="Ada",
+    )
+    workflow.publish_revision(revision=newer, by=make_editor())
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    response = admin_client.post(url, opened)
+    form = response.context["adminform"].form
+    assert "<<<<<<< published text\nLine one, by Ada." in form["body"].value()
+    again = {**opened, "body": form["body"].value(), "seen": form["seen"].value()}
+    refused = admin_client.post(url, again)  # markers are never saved
+    assert refused.status_code == 200 and "still holds a conflict" in refused.content.decode()
+    topic.refresh_from_db()
+    assert topic.body == "Line one, by Ada."
+
+
+def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
+    topic = published_topic(body="Base.")
+    suggestion = workflow.suggest_edit(
+        author=make_stakeholder("ada"),
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Ada's words."),
+        message="Ada",
+    )
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/revision/{suggestion.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert 'name="body"' not in page  # shown, not editable
+    admin_client.post(url, {"body": "Rewritten by staff.", "title": topic.title})
+    assert Revision.objects.get(pk=suggestion.pk).body == "Ada's words."
+
+
 # --- Who may do what ------------------------------------------------------------
 
 ROLES = ["anonymous", "stakeholder", "editor", "maintainer"]
@@ -636,7 +866,8 @@ def perform(client: Client, action: str, data: dict):
         "review_page": lambda: client.get(f"/review/revisions/{pending.pk}/"),
         "publish": lambda: client.post(f"/review/revisions/{pending.pk}/", {"action": "publish"}),
         "restore": lambda: client.post(
-            f"/topics/{topic.slug}/revisions/{old.pk}/restore/", {"reason": "Bring it back"}
+            f"/topics/{topic.slug}/revisions/{old.pk}/restore/",
+            {"reason": "Bring it back", "seen": Topic.objects.get(pk=topic.pk).current_revision_id},
         ),
         "admin": lambda: client.get("/admin/"),
     }[action]()
@@ -858,7 +1089,10 @@ def test_an_editors_merged_text_is_what_gets_published():
         message="m",
     )
     workflow.publish_revision(
-        revision=revision, by=eddie, merged=workflow.Text(topic.title, "", "Edited by the editor.")
+        revision=revision,
+        by=eddie,
+        merged=workflow.Text(topic.title, "", "Edited by the editor."),
+        seen=topic.current_revision_id,
     )
     topic.refresh_from_db()
     assert topic.body == "Edited by the editor."
@@ -1016,7 +1250,9 @@ def test_services_check_permissions_themselves_so_no_path_can_bypass_them():
         lambda: workflow.publish_revision(revision=suggestion, by=bob),
         lambda: workflow.reject_revision(revision=suggestion, by=bob, reason="no"),
         lambda: workflow.request_changes(revision=suggestion, by=bob, comment="more"),
-        lambda: workflow.restore_revision(revision=topic.current_revision, by=bob, reason="x"),
+        lambda: workflow.restore_revision(
+            revision=topic.current_revision, by=bob, reason="x", seen=topic.current_revision_id
+        ),
         lambda: workflow.confirm_reviewed(topic=topic, by=bob),
         lambda: contributions.verify_stakeholder(profile=Profile.objects.get(user=ada), by=bob),
     ]

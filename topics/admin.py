@@ -91,7 +91,7 @@ class TopicAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     inlines = [CitationInline, RevisionInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "summary", "body", "tags"]}),
+        (None, {"fields": ["title", "slug", "status", "summary", "body", "tags", "seen"]}),
         (
             "Place in the navigation",
             {"fields": ["section", "parent", "order", "nav_title", "is_home"]},
@@ -204,12 +204,9 @@ class RevisionAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "request_changes_selected", "reject_selected"]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # Stored text is history: decisions go through the actions, never edits.
-        return (
-            False
-            if obj is not None and obj.status not in Revision.OPEN_STATUSES
-            else super().has_change_permission(request, obj)
-        )
+        # Stored text is history, a pending suggestion's too (it is its author's words):
+        # decisions go through the actions, the review page and its merge, never edits.
+        return False if obj is not None else super().has_change_permission(request, obj)
 
     @admin.display(description="written before the latest version", boolean=True)
     def behind(self, revision: Revision) -> bool:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
@@ -44,7 +45,40 @@ def clean_plain_title(title: str) -> str:
     return title
 
 
+class SeenRevisionField(forms.IntegerField):
+    """The published revision a page was built from (hidden), so a change published in
+    between is noticed instead of overwritten (workflow.check_unchanged)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+def rebound(form: forms.Form, **values) -> forms.Form:
+    """`form` bound again to what was typed, with `values` in place of some of it.
+
+    After PublishedMeanwhile a page shows the newer text and says so (`seen` moves
+    on to it), keeping everything the editor typed.
+    """
+    data = form.data.copy()
+    for name, value in values.items():
+        data[form.add_prefix(name)] = "" if value is None else str(value)
+    return type(form)(data, initial=form.initial)
+
+
+CONFLICT_LEFT = _(
+    "This still holds a conflict (between <<<<<<< and >>>>>>>): keep the right words from "
+    "each side and remove the marker lines."
+)
+
+
 class TopicAdminForm(forms.ModelForm):
+    """A maintainer's direct edit: refused, with the newer text merged in, if another version
+    was published after the page was opened (nothing typed is lost, nothing published dropped)."""
+
+    seen = SeenRevisionField()
+
     class Meta:
         model = Topic
         fields = [
@@ -72,6 +106,64 @@ class TopicAdminForm(forms.ModelForm):
 
     def clean_tags(self):
         return validate_tags(self.cleaned_data.get("tags") or [])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen"].initial = self.instance.current_revision_id
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("title", "summary", "body"):
+            if has_conflict_markers(cleaned.get(name) or ""):
+                self.add_error(name, CONFLICT_LEFT)
+        if self.instance.pk and not self.errors:
+            self._merge_if_published_meanwhile(cleaned)
+        return cleaned
+
+    def _merge_if_published_meanwhile(self, cleaned) -> None:
+        """Refuse a save built on an older published text, merging the newer one into it.
+
+        The topic row stays locked until the admin's transaction ends, so no
+        publish slips in between this check and the save.
+        """
+        from topics.models import Revision
+        from topics.services import workflow
+
+        rows = Topic.objects.filter(pk=self.instance.pk).order_by()
+        if transaction.get_connection().in_atomic_block:  # the admin's view always is
+            rows = rows.select_for_update(of=("self",))
+        current_id = rows.values_list("current_revision_id", flat=True).first()
+        seen_id = cleaned.get("seen")
+        if current_id == seen_id:
+            return
+        seen = Revision.objects.filter(pk=seen_id, topic=self.instance).first() if seen_id else None
+        current = Revision.objects.get(pk=current_id) if current_id else None
+        if current is None:
+            return
+        typed = workflow.Text(
+            cleaned["title"],
+            cleaned.get("summary", ""),
+            cleaned["body"],
+            self.data.get(self.add_prefix("tags"), ""),
+        )
+        merged, conflicts = workflow.merge(
+            workflow.Text.of(seen) if seen else None, workflow.Text.of(current), typed
+        )
+        self.data = self.data.copy()
+        for name in ("title", "summary", "body", "tags"):
+            self.data[self.add_prefix(name)] = getattr(merged, name)
+        self.data[self.add_prefix("seen")] = str(current.pk)
+        both = (
+            f" {conflicts} place{'s' if conflicts > 1 else ''} changed by both show both sides "
+            "between marker lines: keep the right words and remove the markers."
+            if conflicts
+            else ""
+        )
+        raise ValidationError(
+            f"Another version was published after you opened this page (#{current.pk}, by "
+            f"{current.author_display}): nothing was saved. Its changes are now merged into "
+            f"your text below.{both} Check it, then save again."
+        )
 
 
 # --- Accounts -----------------------------------------------------------------
@@ -118,7 +210,8 @@ class ProfileForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         name = clean_plain_title(self.cleaned_data["display_name"])
-        return validate_public_name(name, is_staff=self.instance.user.is_staff)
+        user = self.instance.user
+        return validate_public_name(name, is_staff=user.is_staff, user_id=user.pk)
 
 
 # --- Contributions ------------------------------------------------------------
@@ -356,24 +449,21 @@ class MergeForm(RevisionForm):
     """The editor's merge of a suggestion that is behind with the text published since."""
 
     note = forms.CharField(required=False, max_length=500)
+    seen = SeenRevisionField()
     message = None
 
     def clean(self):
         cleaned = super().clean()
         for name in ("title", "summary", "body", "tags"):
             if has_conflict_markers(cleaned.get(name) or ""):
-                self.add_error(
-                    name,
-                    _(
-                        "This still holds a conflict (between <<<<<<< and >>>>>>>): keep the "
-                        "right words from each side and remove the marker lines."
-                    ),
-                )
+                self.add_error(name, CONFLICT_LEFT)
         return cleaned
 
 
 class RestoreForm(forms.Form):
     """An editor's reason for publishing an old text again (shown in the history)."""
+
+    seen = SeenRevisionField()
 
     reason = forms.CharField(
         max_length=300,

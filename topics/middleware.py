@@ -1,7 +1,10 @@
 """Middleware of our own."""
 
+import re
+
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import MiddlewareNotUsed, ValidationError
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -114,10 +117,16 @@ class RejectNulMiddleware:
         they are: "abc", "²" or "1\x00" raise ValueError, and a number past the
         column's range overflows, both a 500, on every model of every admin.
         Only a changelist's POST is read here; other forms keep their messages.
+        A changelist's GET filters (`?id__in=…`) are checked for numbers past that
+        range: SQLite's driver cannot bind them (OverflowError, a 500).
         """
         model_admin = getattr(view_func, "model_admin", None)
         url_name = getattr(request.resolver_match, "url_name", None) or ""
-        if model_admin is None or request.method != "POST" or not url_name.endswith("_changelist"):
+        if model_admin is None or not url_name.endswith("_changelist"):
+            return None
+        if request.method == "GET":
+            return _out_of_range_filter(request)
+        if request.method != "POST":
             return None
         pk = model_admin.model._meta.pk
         for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
@@ -128,3 +137,23 @@ class RejectNulMiddleware:
             except ValidationError:
                 return HttpResponseBadRequest("The selected items are not valid: nothing was done.")
         return None
+
+
+INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _out_of_range_filter(request: HttpRequest) -> HttpResponse | None:
+    """400 for an admin list filtered by a whole number no database column can hold."""
+    for name, values in request.GET.lists():
+        if name == SEARCH_VAR:  # searched as text
+            continue
+        for value in values:
+            for part in value.split(","):
+                part = part.strip()
+                if INTEGER.fullmatch(part) and (
+                    len(part) > 20 or not -(2**63) <= int(part) < 2**63
+                ):
+                    return HttpResponseBadRequest(
+                        "A number in this address is out of range: nothing can match it."
+                    )
+    return None

@@ -91,10 +91,25 @@ def validate_username(username: str, *, exclude_pk: int | None = None) -> str:
     return username
 
 
+# Characters that reorder the text around them: "Ed\u202eroti" is shown as another name.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
+    "\u2066\u2067\u2068\u2069"
+)
+
+
+def visible(name: str) -> str:
+    """`name` without invisible format characters (zero-width spaces and joiners, soft
+    hyphens, bidi controls): what a reader sees of it."""
+    return "".join(char for char in name if unicodedata.category(char) != "Cf")
+
+
 def _words(name: str) -> list[str]:
     # Split camelCase too, so "EditorEd" is read as "Editor Ed".
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", unicodedata.normalize("NFKC", name))
-    return [word for word in re.split(r"[\W_]+", skeleton(spaced)) if word]
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", unicodedata.normalize("NFKC", visible(name)))
+    words = [word for word in re.split(r"[\W_]+", skeleton(spaced)) if word]
+    # Letters spaced out ("E d i t o r") read as the word they spell.
+    runs = re.findall(r"(?:\b\w\b ?){3,}", " ".join(words))
+    return words + [run.replace(" ", "") for run in runs]
 
 
 ROLE_SKELETONS = {skeleton(word): word for word in ROLE_WORDS}
@@ -109,8 +124,15 @@ def claimed_role(name: str) -> str:
     return ""
 
 
-def validate_public_name(name: str, *, is_staff: bool) -> str:
-    """Refuse a name that claims a role its owner does not have (staff show a badge instead)."""
+def validate_public_name(name: str, *, is_staff: bool, user_id: int | None = None) -> str:
+    """Refuse a name that claims a role its owner does not have (staff show a badge instead),
+    hides characters that reorder it, or looks like a staff member's name (`user_id`: the
+    person choosing it, who may keep their own)."""
+    if BIDI_CONTROLS & set(name):
+        raise ValidationError(
+            _("This name contains a character that changes the order its letters are shown in."),
+            code="bidi",
+        )
     role = claimed_role(name)
     if role and not is_staff:
         raise ValidationError(
@@ -121,4 +143,19 @@ def validate_public_name(name: str, *, is_staff: bool) -> str:
             % {"word": role.title()},
             code="role_word",
         )
+    if not is_staff and _looks_like_staff(name, user_id):
+        raise ValidationError(
+            _("This name looks like an editor's or maintainer's name here: choose another."),
+            code="staff_name",
+        )
     return name
+
+
+def _looks_like_staff(name: str, user_id: int | None) -> bool:
+    wanted = skeleton(re.sub(r"\s+", "", visible(name)))
+    staff = get_user_model().objects.filter(is_staff=True).exclude(pk=user_id)
+    for username, display_name in staff.values_list("username", "profile__display_name"):
+        for their in (username, display_name or ""):
+            if their and skeleton(re.sub(r"\s+", "", their)) == wanted:
+                return True
+    return False

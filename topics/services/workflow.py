@@ -51,6 +51,38 @@ class Unrenderable(WorkflowError):
     """The text cannot be rendered within the renderer's budget; nothing was published."""
 
 
+class PublishedMeanwhile(WorkflowError):
+    """The published text changed after the editor's page was built from it; nothing was done.
+
+    `seen` is the revision the page showed (None: the topic had none, or the
+    page did not say), `current` the one published now.
+    """
+
+    def __init__(self, message: str, *, seen: int | None, current: Revision | None):
+        super().__init__(message)
+        self.seen, self.current = seen, current
+
+
+def check_unchanged(topic: Topic, seen: int | None) -> None:
+    """Raise PublishedMeanwhile unless `topic` (locked) still publishes revision `seen`.
+
+    Pages that publish a text an editor composed against the published one (a
+    merge, a restore, the admin's form) carry the revision they were built from,
+    so a change published in between is never overwritten unseen.
+    """
+    if topic.current_revision_id == seen:
+        return
+    current = topic.current_revision
+    who = current.author_display if current else ""
+    raise PublishedMeanwhile(
+        "Another version was published while you were working on this"
+        + (f" (#{current.pk}, by {who})" if current and who else "")
+        + ": nothing was published. Check what it changed, then try again.",
+        seen=seen,
+        current=current,
+    )
+
+
 @dataclass(frozen=True)
 class Text:
     """What a revision says."""
@@ -216,14 +248,21 @@ def merge_with_published(revision: Revision) -> tuple[Text, int]:
 
     Returns the merged text (conflicts between markers) and the number of conflicts.
     """
-    base, published = revision.based_on, revision.topic.current_revision
-    fields = ("title", "summary", "body", "tags")
-    old = {name: getattr(base, name) if base else "" for name in fields}
+    base = Text.of(revision.based_on) if revision.based_on else None
+    return merge(base, Text.of(revision.topic.current_revision), Text.of(revision))
+
+
+def merge(base: Text | None, published: Text, suggested: Text) -> tuple[Text, int]:
+    """Three-way merge of two texts written from `base` (None: from nothing).
+
+    Returns the merged text (conflicts between markers) and the number of conflicts.
+    """
+    old = base or Text("", "", "", "")
     results = {
-        "title": merge_line(old["title"], published.title, revision.title),
-        "summary": merge_texts(old["summary"], published.summary, revision.summary),
-        "body": merge_texts(old["body"], published.body, revision.body),
-        "tags": merge_line(old["tags"], published.tags, revision.tags),
+        "title": merge_line(old.title, published.title, suggested.title),
+        "summary": merge_texts(old.summary, published.summary, suggested.summary),
+        "body": merge_texts(old.body, published.body, suggested.body),
+        "tags": merge_line(old.tags, published.tags, suggested.tags),
     }
     text = Text(**{name: result.text for name, result in results.items()})
     return text, sum(result.conflicts for result in results.values())
@@ -239,19 +278,28 @@ def is_behind(revision: Revision) -> bool:
 
 @transaction.atomic
 def publish_revision(
-    *, revision: Revision, by, note: str = "", merged: Text | None = None
+    *,
+    revision: Revision,
+    by,
+    note: str = "",
+    merged: Text | None = None,
+    seen: int | None = None,
 ) -> Revision:
     """Make `revision` the published text of its topic.
 
     If another revision was published since the suggestion's base, this raises
     Conflict unless the editor supplies `merged`: the text combining both,
     published as a new revision (credited to the suggestion's author) while
-    the suggestion itself is kept, marked as merged.
+    the suggestion itself is kept, marked as merged. `seen` is the published
+    revision the merged text was made from: if another was published since,
+    this raises PublishedMeanwhile and publishes nothing.
     """
     check_allowed(by, permissions.PUBLISH, "publish")
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
     revision = _lock_open(revision)
     revision.topic = topic
+    if merged is not None:
+        check_unchanged(topic, seen)
     if is_behind(revision) and merged is None:
         automatic, conflicts = merge_with_published(revision)
         if conflicts:
@@ -322,16 +370,19 @@ def _tag_names(tags: str) -> list[str]:
 
 
 @transaction.atomic
-def restore_revision(*, revision: Revision, by, reason: str) -> Revision:
+def restore_revision(*, revision: Revision, by, reason: str, seen: int | None) -> Revision:
     """Publish an old revision's text again, as a new revision (history is never rewritten).
 
     The editor says why; the reason is the new revision's message and its event's comment.
+    `seen` is the published revision the editor compared it with: if another was
+    published since, this raises PublishedMeanwhile and restores nothing.
     """
     check_allowed(by, permissions.RESTORE, "restore old versions")
     reason = " ".join(reason.split())
     if not reason:
         raise WorkflowError("Say why the old text should come back: readers see it in the history.")
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
+    check_unchanged(topic, seen)
     if revision.status != Revision.Status.PUBLISHED:
         raise InvalidTransition("Only a revision that was once published can be restored.")
     if revision.pk == topic.current_revision_id:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from topics import permissions
 from topics.diffing import diff_context
-from topics.forms import RestoreForm
+from topics.forms import RestoreForm, rebound
 from topics.markdown import MarkdownError
 from topics.models import Revision, Topic
 from topics.services import workflow
@@ -98,12 +98,21 @@ def restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     revision = get_object_or_404(
         Revision.objects.select_related("author__profile"), pk=pk, topic=topic
     )
-    form = RestoreForm(request.POST or None)
+    form = RestoreForm(request.POST or None, initial={"seen": topic.current_revision_id})
     if request.method == "POST" and form.is_valid():
         try:
             workflow.restore_revision(
-                revision=revision, by=request.user, reason=form.cleaned_data["reason"]
+                revision=revision,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                seen=form.cleaned_data["seen"],
             )
+        except workflow.PublishedMeanwhile as error:
+            # The page shows what restoring would change now; the reason typed is kept.
+            topic.refresh_from_db()
+            form = rebound(form, seen=topic.current_revision_id)
+            form.is_valid()
+            form.add_error(None, str(error))
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
@@ -130,6 +139,9 @@ def confirm_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
     workflow.confirm_reviewed(topic=topic, by=request.user)
     messages.success(request, f"“{topic.title}” is marked as reviewed today.")
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = topic.get_absolute_url()
-    return redirect(target)
+    # A path on this site, or the topic: never a view name (redirect() would try to reverse
+    # "foo" and fail, after the mark was saved) nor another host.
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    )
+    return HttpResponseRedirect(target if local else topic.get_absolute_url())

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from topics import permissions
 from topics.diffing import diff_context
-from topics.forms import DecisionForm, MergeForm
+from topics.forms import DecisionForm, MergeForm, rebound
 from topics.models import Feedback, Input, Profile, ReferenceSuggestion, Revision, Topic
 from topics.services import contributions, workflow
 
@@ -121,8 +121,10 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         "summary": merged.summary,
         "body": merged.body,
         "tags": merged.tags,
+        "seen": topic.current_revision_id,
     }
     form = MergeForm(request.POST or None, initial=initial)
+    meanwhile = None
     if request.method == "POST" and form.is_valid():
         try:
             workflow.publish_revision(
@@ -130,7 +132,12 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 note=form.cleaned_data["note"],
                 merged=form.text(),
+                seen=form.cleaned_data["seen"],
             )
+        except workflow.PublishedMeanwhile as error:
+            # Nothing was published: the editor's text, merged with the newer one, comes back.
+            form, conflicts, meanwhile = _merge_again(form, topic, error)
+            messages.warning(request, str(error))
         except workflow.WorkflowError as error:
             form.add_error(None, str(error))
         else:
@@ -144,10 +151,34 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
             "revision": revision,
             "topic": topic,
             "conflicts": conflicts,
+            "meanwhile": meanwhile,
             "published_since": diff_context(revision.based_on, topic.current_revision),
             "suggested": diff_context(revision.based_on, revision),
         },
     )
+
+
+def _merge_again(form: MergeForm, topic: Topic, error: workflow.PublishedMeanwhile):
+    """The editor's merged text merged again with what was published while they worked.
+
+    Returns the form holding it (everything else they typed kept), its number of
+    conflicts, and the diff of what was published meanwhile.
+    """
+    topic.refresh_from_db()
+    seen = Revision.objects.filter(pk=error.seen, topic=topic).first() if error.seen else None
+    current = topic.current_revision
+    text, conflicts = workflow.merge(
+        workflow.Text.of(seen) if seen else None, workflow.Text.of(current), form.text()
+    )
+    form = rebound(
+        form,
+        title=text.title,
+        summary=text.summary,
+        body=text.body,
+        tags=text.tags,
+        seen=topic.current_revision_id,
+    )
+    return form, conflicts, diff_context(seen, current)
 
 
 def _decide(request: HttpRequest, decide, *, text_field: str, done: tuple[str, str]):
