@@ -21,6 +21,7 @@ from tests.factories import (
     published_topic,
 )
 from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic, TopicFollow
+from topics.services import workflow
 
 pytestmark = [
     pytest.mark.browser,
@@ -298,9 +299,31 @@ def test_suggestions_to_different_places_merge_and_a_conflict_is_resolved_by_han
     expect(editor.locator(".errorlist")).to_contain_text("This still holds a conflict")
     expect(box).to_have_value(merged)  # refused, and nothing is lost
     edit(box, conflict, "SIMD support varies by CPU family and ISA.")
+    # Meanwhile another editor publishes Ada's change to the last paragraph.
+    topic.refresh_from_db()
+    meanwhile = workflow.suggest_edit(
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(
+            topic.title,
+            topic.summary,
+            topic.body.replace("their own wheels", "wheels built for them"),
+        ),
+        message="Wheels built for them",
+    )
+    workflow.publish_revision(revision=meanwhile, by=make_editor("maria"))
+    editor.get_by_role("button", name="Publish the merged text").click()
+    # Nothing is lost: the page says what happened, and the box holds both changes.
+    expect(editor.get_by_role("heading", name="Published while you were merging")).to_be_visible()
+    expect(box).to_have_value(
+        "Binary wheels are built per platform.\n\nSIMD support varies by CPU family and ISA."
+        "\n\nGPUs need wheels built for them.\n"
+    )
     editor.get_by_role("button", name="Publish the merged text").click()
     says(editor, "The merged text is published; the suggestion is kept.")
     expect(body_of(editor)).to_contain_text("varies by CPU family and ISA.")
+    expect(body_of(editor)).to_contain_text("GPUs need wheels built for them.")
     expect(body_of(editor)).not_to_contain_text("<<<<<<<")
 
     reader = person("reader")
@@ -316,12 +339,34 @@ def test_a_maintainer_edits_in_the_admin_and_verifies_a_stakeholder(person, topi
     page.get_by_role("link", name="Topics", exact=True).click()
     page.get_by_role("link", name="Wheels").click()
     edit(page.locator("#id_body"), "their own builds", "builds of their own")
+    # Meanwhile an editor publishes a suggestion to another paragraph.
+    topic.refresh_from_db()
+    meanwhile = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(
+            topic.title, topic.summary, topic.body.replace("by CPU.", "by CPU family.")
+        ),
+        message="CPU families",
+    )
+    workflow.publish_revision(revision=meanwhile, by=make_editor("eddie"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errornote, .errorlist").first).to_be_visible()
+    expect(page.locator("main, #content").first).to_contain_text(
+        "Another version was published after you opened this page"
+    )
+    expect(page.locator("#id_body")).to_have_value(
+        "Wheels are built per platform.\n\nSIMD support varies by CPU family.\n\n"
+        "GPUs need builds of their own."  # the admin's field strips the last newline
+    )
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
 
     page.locator("#result_list").get_by_role("link", name="Wheels").click()
     page.get_by_role("link", name="View on site").click()
     expect(body_of(page)).to_contain_text("GPUs need builds of their own.")
+    expect(body_of(page)).to_contain_text("SIMD support varies by CPU family.")
     page.get_by_role("link", name="History").click()
     current = page.get_by_role("row").filter(has_text="Current")
     expect(current).to_contain_text("Edited in the admin")

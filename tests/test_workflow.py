@@ -464,6 +464,19 @@ def test_a_merge_whose_text_overlaps_a_change_published_meanwhile_shows_both_sid
     assert topic.body == "Line one, by Chen."
 
 
+def test_the_review_and_merge_pages_compute_a_merge_once(monkeypatch):
+    topic = published_topic(body="Line one.")
+    bob_rev, editor_client = two_suggestions(topic, "Line one, by Ada.", "Line one, by Bob.")
+    merges = []
+    merge_texts = workflow.merge_texts
+    monkeypatch.setattr(
+        workflow, "merge_texts", lambda *texts: merges.append(texts) or merge_texts(*texts)
+    )
+    for url in (f"/review/revisions/{bob_rev.pk}/", f"/review/revisions/{bob_rev.pk}/merge/") * 2:
+        assert editor_client.get(url).status_code == 200
+    assert len(merges) == 2  # summary and body, once: a large merge takes up to 0.5 s
+
+
 def test_publishing_a_merge_made_from_an_older_text_raises_and_changes_nothing():
     topic = published_topic(body="Base.")
     eddie = make_editor()

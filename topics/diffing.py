@@ -209,6 +209,15 @@ DIFF_CACHE_SECONDS = 24 * 60 * 60
 DIFFED_FIELDS = ("title", "summary", "body", "tags")
 
 
+def text_digest(*texts: str) -> str:
+    """A digest of a sequence of texts (each length-prefixed), for keys of computed results."""
+    digest = hashlib.blake2b(digest_size=20)
+    for text in texts:
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    return digest.hexdigest()
+
+
 def diff_context(old, new) -> dict:
     """Diffs of every field of two revisions, for the compare and review pages.
 
@@ -218,12 +227,7 @@ def diff_context(old, new) -> dict:
     pairs = [
         (getattr(old, field, "") if old else "", getattr(new, field)) for field in DIFFED_FIELDS
     ]
-    digest = hashlib.blake2b(digest_size=20)
-    for before, after in pairs:
-        for text in (before, after):
-            encoded = text.encode("utf-8", "surrogatepass")
-            digest.update(len(encoded).to_bytes(8, "big") + encoded)
-    key = f"diff:v2:{digest.hexdigest()}"
+    key = f"diff:v2:{text_digest(*(text for pair in pairs for text in pair))}"
     stored = cache.get(key)
     if stored is None:
         diffs = [word_diff(before, after) for before, after in pairs]

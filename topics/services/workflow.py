@@ -9,13 +9,15 @@ once cannot both win.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from topics import permissions
+from topics.diffing import DIFF_CACHE_SECONDS, text_digest
 from topics.markdown import MarkdownError
 from topics.merging import has_conflict_markers, merge_line, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
@@ -258,14 +260,23 @@ def merge(base: Text | None, published: Text, suggested: Text) -> tuple[Text, in
     Returns the merged text (conflicts between markers) and the number of conflicts.
     """
     old = base or Text("", "", "", "")
-    results = {
-        "title": merge_line(old.title, published.title, suggested.title),
-        "summary": merge_texts(old.summary, published.summary, suggested.summary),
-        "body": merge_texts(old.body, published.body, suggested.body),
-        "tags": merge_line(old.tags, published.tags, suggested.tags),
-    }
-    text = Text(**{name: result.text for name, result in results.items()})
-    return text, sum(result.conflicts for result in results.values())
+    # Kept in the cache like diffs: the review and merge pages show the same merge again
+    # and again, and a large one takes up to its deadline (0.5 s) to compute.
+    key = f"merge:v1:{text_digest(*astuple(old), *astuple(published), *astuple(suggested))}"
+    stored = cache.get(key)
+    if stored is None:
+        results = {
+            "title": merge_line(old.title, published.title, suggested.title),
+            "summary": merge_texts(old.summary, published.summary, suggested.summary),
+            "body": merge_texts(old.body, published.body, suggested.body),
+            "tags": merge_line(old.tags, published.tags, suggested.tags),
+        }
+        stored = (
+            tuple(result.text for result in results.values()),
+            sum(result.conflicts for result in results.values()),
+        )
+        cache.set(key, stored, DIFF_CACHE_SECONDS)
+    return Text(*stored[0]), stored[1]
 
 
 def is_behind(revision: Revision) -> bool:
