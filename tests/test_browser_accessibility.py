@@ -108,8 +108,9 @@ def test_no_main_page_has_a_serious_accessibility_violation(live_server, axe_sum
                 browser, live_server.url, sessions.get(who), viewport=VIEWPORTS[viewport]
             )
             contexts[who].add_init_script(path=AXE)
+        tabs = {who: context.new_page() for who, context in contexts.items()}
         for main_page in pages:
-            page = contexts[main_page.who].new_page()
+            page = tabs[main_page.who]
             response = page.goto(main_page.path)
             assert response.status == 200, f"{main_page.path} answered {response.status}"
             page.evaluate(OPEN_EVERY_DETAILS)
@@ -124,5 +125,4 @@ def test_no_main_page_has_a_serious_accessibility_violation(live_server, axe_sum
                     for violation in violations
                     if violation["impact"] in FAILING
                 ]
-            page.close()
     assert not failures, "\n".join(failures)

@@ -76,8 +76,11 @@ def test_every_main_page_fits_a_phone_under_a_compact_header(live_server, width)
             )
             for who in ("reader", "stakeholder", "editor")
         }
+        tabs = {
+            who: context.new_page() for who, context in contexts.items()
+        }  # one tab each: set_up_main_pages
         for main_page in pages:
-            page = contexts[main_page.who].new_page()
+            page = tabs[main_page.who]
             page.goto(main_page.path)
             header = page.evaluate(HEADER_HEIGHT)
             if header > 60:
@@ -89,7 +92,6 @@ def test_every_main_page_fits_a_phone_under_a_compact_header(live_server, width)
                 problems.append(
                     f"{main_page.path}: {closed} px wide ({opened} px with every block open)"
                 )
-            page.close()
     print(f"{len(pages)} pages at {width} px: {len(problems)} problems")
     assert not problems, "\n".join(problems)
 

@@ -38,17 +38,17 @@ def test_screenshots_of_the_main_pages_on_desktop_and_phone_in_both_schemes(live
     with chromium_browser() as browser:
         for scheme in SCHEMES:
             for device, viewport in VIEWPORTS.items():
-                contexts = {}
+                tabs = {}
                 for main_page in (page for page in pages if page.name in PAGES):
-                    if main_page.who not in contexts:
-                        contexts[main_page.who] = signed_in_context(
+                    if main_page.who not in tabs:
+                        tabs[main_page.who] = signed_in_context(
                             browser,
                             live_server.url,
                             sessions.get(main_page.who),
                             viewport=viewport,
                             color_scheme=scheme,
-                        )
-                    page = contexts[main_page.who].new_page()
+                        ).new_page()
+                    page = tabs[main_page.who]
                     page.goto(main_page.path)
                     page.evaluate("document.fonts.ready")
                     path = FOLDER / f"{main_page.name}-{device}-{scheme}.png"
@@ -56,7 +56,6 @@ def test_screenshots_of_the_main_pages_on_desktop_and_phone_in_both_schemes(live
                     if not path.exists() or path.read_bytes() != png:
                         path.write_bytes(png)
                     saved.append(path)
-                    page.close()
     assert len(saved) == len(PAGES) * len(SCHEMES) * len(VIEWPORTS)
     total = sum(path.stat().st_size for path in saved)
     print(f"{len(saved)} screenshots in {FOLDER}, {total / 1024:.0f} KB")
