@@ -810,6 +810,27 @@ def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_save
     assert topic.body == "Line one, by Ada."
 
 
+def test_an_admin_edit_whose_tags_overlap_newer_tags_keeps_the_markers_out_of_the_tags():
+    topic = published_topic(body="Text.", tags=["abi"])
+    opened = admin_topic_form(topic, body="Text.", tags="abi, mine")
+    newer = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Text.", "abi, theirs"),
+        message="Tags",
+    )
+    workflow.publish_revision(revision=newer, by=make_editor())
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    form = admin_client.post(url, opened).context["adminform"].form
+    assert form["tags"].value().startswith("<<<<<<<")
+    again = {**opened, "tags": form["tags"].value(), "seen": form["seen"].value()}
+    refused = admin_client.post(url, again)
+    assert refused.status_code == 200 and "still holds a conflict" in refused.content.decode()
+    assert sorted(topic.tags.names()) == ["abi", "theirs"]
+
+
 def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
     topic = published_topic(body="Base.")
     suggestion = workflow.suggest_edit(

@@ -116,6 +116,8 @@ class TopicAdminForm(forms.ModelForm):
         for name in ("title", "summary", "body"):
             if has_conflict_markers(cleaned.get(name) or ""):
                 self.add_error(name, CONFLICT_LEFT)
+        if has_conflict_markers(self.data.get(self.add_prefix("tags"), "")):
+            self.add_error("tags", CONFLICT_LEFT)  # read as tag names, the markers would be saved
         if self.instance.pk and not self.errors:
             self._merge_if_published_meanwhile(cleaned)
         return cleaned
