@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -299,6 +300,50 @@ def test_partial_results_are_hidden_unless_the_round_shows_them(client):
     page = client.get("/rounds/shown/results/").content.decode()
     assert "these results are partial" in page
     assert client.get("/rounds/shown/ballots.csv").status_code == 404
+
+
+def test_partial_results_move_only_by_batches_so_no_ballot_can_be_read_from_a_difference(
+    client, settings
+):
+    settings.KB_VOTING_MIN_GROUP_BALLOTS = 3
+    round_ = make_round(slug="live", slugs=("x", "y", "z"), show_partial_results=True)
+    x, y, z = (round_.candidates.get(slug=slug).pk for slug in ("x", "y", "z"))
+
+    def seen():
+        data = client.get("/api/rounds/live/results/").json()
+        return data["ballots"], data["pairwise"]
+
+    voters = [verified(f"voter{number}") for number in range(6)]
+    for voter in voters[:3]:
+        voting.cast_ballot(round_=round_, voter=voter, groups=[[x], [y], [z]])
+    before = seen()
+    assert before[0] == 3
+    # One more ballot, then a changed one: an attacker watching sees nothing move.
+    voting.cast_ballot(round_=round_, voter=voters[3], groups=[[z], [y], [x]])
+    assert seen() == before
+    voting.cast_ballot(round_=round_, voter=voters[0], groups=[[y], [x], [z]])
+    assert seen() == before
+    page = client.get("/rounds/live/results/").content.decode()
+    assert "3 ballots" in page and "counted again once 3 more ballots" in page
+    cache.clear()  # another process, or an emptied cache: the same results
+    assert seen() == before
+    # The third new or changed ballot: all of them show at once, together.
+    voting.cast_ballot(round_=round_, voter=voters[4], groups=[[x], [z], [y]])
+    after = seen()
+    assert after[0] == 5 and after != before
+    assert client.get("/api/rounds/live/results/").json()["as_of"]
+
+
+def test_closed_round_results_count_every_ballot(client, settings):
+    settings.KB_VOTING_MIN_GROUP_BALLOTS = 3
+    round_ = make_round(slug="ending", slugs=("x", "y"), show_partial_results=True)
+    x = round_.candidates.get(slug="x").pk
+    voting.cast_ballot(round_=round_, voter=verified("first"), groups=[[x]])
+    client.get("/api/rounds/ending/results/")
+    voting.cast_ballot(round_=round_, voter=verified("second"), groups=[[x]])
+    Round.objects.filter(pk=round_.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    data = client.get("/api/rounds/ending/results/").json()
+    assert data["ballots"] == 2 and data["as_of"] is None
 
 
 def test_results_show_what_moved_since_the_previous_round(client):

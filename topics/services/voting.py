@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -219,6 +221,8 @@ class RoundResults:
     movement: dict[str, int | None] = field(default_factory=dict)
     # Groups with fewer ballots than this are shown together as OTHER_GROUPS.
     min_group_ballots: int = 3
+    # An open round's results: when they were computed (see partial_results).
+    as_of: datetime | None = None
 
     @property
     def inseparable_ranking(self) -> list[list[str]]:
@@ -240,7 +244,50 @@ class RoundResults:
 
 
 def round_results(round_: Round) -> RoundResults:
-    """The tally of a round, cached until a ballot changes (closed rounds never change)."""
+    """The tally of a round: an open one's as last computed for readers (partial_results),
+    a closed one's cached for good."""
+    if not round_.is_closed:
+        return partial_results(round_)
+    return current_results(round_)
+
+
+def partial_results(round_: Round) -> RoundResults:
+    """An open round's results as last computed, computed again only once at least
+    KB_VOTING_MIN_GROUP_BALLOTS ballots were cast or changed since.
+
+    Ballots are secret: if every ballot showed at once, subtracting the pairwise
+    matrix seen before a vote from the one seen after would give that voter's
+    ranking. A batch shows only the sum of several. The results are stored on
+    the round, so every process shows the same ones.
+    """
+    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
+
+    def stored(row: Round) -> RoundResults | None:
+        if row.partial_results is None or row.partial_results_at is None:
+            return None
+        if row.ballots.filter(updated_at__gt=row.partial_results_at).count() >= least:
+            return None
+        return pickle.loads(row.partial_results)  # noqa: S301 (written below, by us)
+
+    results = stored(round_)
+    if results is not None:
+        return results
+    with transaction.atomic():
+        row = Round.objects.select_for_update().get(pk=round_.pk)
+        results = stored(row)  # another request may have just computed them
+        if results is None:
+            now = timezone.now()  # a ballot written from now on counts toward the next batch
+            results = _compute(row)
+            results.as_of = now
+            # A plain UPDATE: keeping a computed result is not a change readers see.
+            Round._base_manager.filter(pk=row.pk).update(
+                partial_results=pickle.dumps(results), partial_results_at=now
+            )
+    return results
+
+
+def current_results(round_: Round) -> RoundResults:
+    """The tally of a round's ballots as they are, cached until a ballot changes."""
     stats = round_.ballots.aggregate(count=Count("pk"), latest=Max("updated_at"))
     latest = stats["latest"].timestamp() if stats["latest"] else 0
     # "What moved" depends on the round before this one, which an import can add later.

@@ -135,5 +135,7 @@ def round_results(request: HttpRequest, slug: str) -> JsonResponse:
             "balanced_ranking": results.balanced_ranking,
             "previous_round": results.previous_round[0] if results.previous_round else None,
             "movement": results.movement,
+            # An open round's results are counted again only every few ballots (secrecy).
+            "as_of": results.as_of.isoformat() if results.as_of else None,
         }
     )
