@@ -508,14 +508,23 @@ def test_signup_refuses_a_display_name_that_claims_a_role(client, name):
     assert "is a role on this site" in response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["Ed\u202eroti\u202cde", "Ada\u2067x\u2069", "\u200fAda"])
+@pytest.mark.parametrize("name", ["Ed\u202eroti\u202cde", "Ada\u2067x\u2069", "\u202dAda"])
 def test_signup_refuses_a_display_name_that_reorders_its_letters(client, name):
     response = signup(client, display_name=name)
     assert response.status_code == 200
     assert "changes the order its letters are shown in" in response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["eddie", "EDDIE", "Eddie", "Ed Die", "Maintained Mo"])
+@pytest.mark.parametrize("name", ["\u200b", "\u00ad\u200b", "\u3164", " \u2800 "])
+def test_signup_refuses_a_display_name_that_shows_nothing(client, name):
+    response = signup(client, display_name=name)
+    assert response.status_code == 200
+    assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["Eddie", "EDDIE", "eddie", "\uff25ddie", "Ed\u200bdie", "maintained  MO"]
+)
 def test_a_stakeholder_cannot_take_a_staff_members_name(client, name):
     Profile.objects.create(user=make_maintainer("maud"), display_name="Maintained Mo")
     make_editor("eddie")
@@ -526,9 +535,31 @@ def test_a_stakeholder_cannot_take_a_staff_members_name(client, name):
 
 def test_names_with_spaces_single_letters_or_joiners_that_claim_nothing_are_welcome(client):
     make_editor("eddie")
-    for number, name in enumerate(["J. R. R. Tolkien", "A B C", "Zoë\u200dAda"]):
+    Profile.objects.create(user=make_maintainer("alex"), display_name="Maria")
+    welcome = [
+        "J. R. R. Tolkien",
+        "A B C",
+        "Zoë\u200dAda",
+        "Marla",  # looks like Maria, but is another name
+        "Alex",  # a maintainer signs in as alex: usernames are not shown
+        "Ed Die",
+        "\u200fדוד כהן",  # a right-to-left mark
+        "محمد\u200e (Mo)",
+    ]
+    for number, name in enumerate(welcome):
         response = signup(Client(), username=f"new{number}", display_name=name)
         assert response.status_code == 302, name
+
+
+def test_a_name_kept_as_it_was_is_not_checked_again_by_newer_rules():
+    ada = make_stakeholder()
+    Profile.objects.filter(user=ada).update(display_name="Eddie")  # before the rules
+    make_editor("eddie")
+    response = signed_in(ada).post(
+        "/me/profile/", {"display_name": "Eddie", "affiliation": "New place", "group": ""}
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user=ada).affiliation == "New place"
 
 
 def test_a_stakeholder_cannot_rename_themselves_editor_but_staff_may():

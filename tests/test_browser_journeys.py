@@ -354,11 +354,11 @@ def test_a_maintainer_edits_in_the_admin_and_verifies_a_stakeholder(person, topi
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".errornote, .errorlist").first).to_be_visible()
     expect(page.locator("main, #content").first).to_contain_text(
-        "Another version was published after you opened this page"
+        "Another version was published while you were working on this"
     )
     expect(page.locator("#id_body")).to_have_value(
         "Wheels are built per platform.\n\nSIMD support varies by CPU family.\n\n"
-        "GPUs need builds of their own."  # the admin's field strips the last newline
+        "GPUs need builds of their own.\n"
     )
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")

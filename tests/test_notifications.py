@@ -233,3 +233,63 @@ def test_the_following_page_lists_follows_unfollows_in_one_click_and_saves_the_c
     assert EmailPreference.objects.get(user=ada).frequency == "daily"
     assert client.post("/me/following/", {"frequency": "hourly"}).status_code == 200
     assert EmailPreference.objects.get(user=ada).frequency == "daily"
+
+
+def test_a_digest_leaves_out_private_input_for_someone_no_longer_an_editor(sent):
+    from django.contrib.auth.models import Group
+
+    topic = published_topic()
+    eddie, ada = make_editor(), make_stakeholder()
+    prefer(eddie, "daily")
+    TopicFollow.objects.create(user=eddie, topic=topic)
+    with sent():
+        contributions.give_feedback(
+            author=ada, topic=topic, body="Private words.", wants_public=False
+        )
+    eddie.groups.remove(Group.objects.get(name="Editors"))  # no longer an editor
+    with sent():
+        workflow.publish_revision(
+            revision=workflow.suggest_edit(
+                author=ada,
+                topic=topic,
+                base=topic.current_revision,
+                text=workflow.Text(topic.title, "", "New text."),
+                message="A change",
+            ),
+            by=make_editor("maria"),
+        )
+    mail.outbox.clear()
+    call_command("send_digests", stdout=StringIO())
+    assert [message.to for message in mail.outbox] == [[eddie.email]]
+    digest = mail.outbox[0]
+    assert "Private words." not in digest.body and "feedback" not in digest.subject.lower()
+    assert "A change" in digest.body  # what a follower may read still comes
+    assert not Notification.objects.filter(sent_at=None).exists()
+
+
+def test_followers_of_an_archived_topic_hear_nothing_and_can_still_unfollow_it(sent):
+    from topics.models import Topic
+
+    topic = published_topic(title="Old ABI notes")
+    ada = make_stakeholder()
+    TopicFollow.objects.create(user=ada, topic=topic)
+    suggestion = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Edited while archived."),
+        message="m",
+    )
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.ARCHIVED)
+    with sent() as outbox:
+        workflow.publish_revision(revision=suggestion, by=make_editor())
+    assert outbox == []
+    client = signed_in(ada)
+    page = client.get("/me/following/").content.decode()
+    assert "Old ABI notes" in page and "no longer published" in page
+    assert f'href="/topics/{topic.slug}/"' not in page
+    response = client.post(f"/topics/{topic.slug}/follow/", {"follow": "0", "next": "following"})
+    assert response.status_code == 302 and not TopicFollow.objects.filter(user=ada).exists()
+    # Following it again is not possible, and nobody can unfollow what they do not follow.
+    assert client.post(f"/topics/{topic.slug}/follow/", {"follow": "1"}).status_code == 404
+    assert client.post(f"/topics/{topic.slug}/follow/", {"follow": "0"}).status_code == 404

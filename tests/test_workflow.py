@@ -455,8 +455,7 @@ def test_a_merge_whose_text_overlaps_a_change_published_meanwhile_shows_both_sid
     response = editor_client.post(merge_url, typed)
     again = merge_form_data(response)
     assert again["body"] == (
-        "<<<<<<< published text\nLine one, by Chen.\n=======\n"
-        "Line one, by both.\n>>>>>>> suggestion"
+        "<<<<<<< published text\nLine one, by Chen.\n=======\nLine one, by both.\n>>>>>>> your text"
     )
     refused = editor_client.post(merge_url, again)  # markers are never published
     assert "still holds a conflict" in refused.content.decode()
@@ -470,7 +469,9 @@ def test_the_review_and_merge_pages_compute_a_merge_once(monkeypatch):
     merges = []
     merge_texts = workflow.merge_texts
     monkeypatch.setattr(
-        workflow, "merge_texts", lambda *texts: merges.append(texts) or merge_texts(*texts)
+        workflow,
+        "merge_texts",
+        lambda *texts, **options: merges.append(texts) or merge_texts(*texts, **options),
     )
     for url in (f"/review/revisions/{bob_rev.pk}/", f"/review/revisions/{bob_rev.pk}/merge/") * 2:
         assert editor_client.get(url).status_code == 200
@@ -482,7 +483,7 @@ def test_publishing_a_merge_made_from_an_older_text_raises_and_changes_nothing()
     eddie = make_editor()
     first = topic.current_revision
     for body in ("Mine.", "Newer."):
-        suggestion = workflow.suggest_edit(
+        workflow.suggest_edit(
             author=None,
             topic=topic,
             base=first,
@@ -500,7 +501,6 @@ def test_publishing_a_merge_made_from_an_older_text_raises_and_changes_nothing()
     topic.refresh_from_db()
     assert topic.body == "Newer."
     assert topic.revisions.get(message="Mine.").status == Revision.Status.PENDING
-    assert suggestion.message == "Newer."
 
 
 def test_a_restore_never_undoes_a_text_published_after_its_confirmation_page():
@@ -591,6 +591,19 @@ def test_suggested_reference_is_cited_once_accepted_and_survives_body_edits(clie
     )
     workflow.publish_revision(revision=edit, by=eddie)
     assert topic.references.filter(url="https://peps.python.org/pep-0725/").exists()
+
+
+def test_a_reference_suggestions_note_is_a_few_sentences_and_a_longer_one_is_kept_to_fix():
+    topic = published_topic()
+    long_note = "Why. " * 1000  # 5,000 characters: the editors' queue shows every note
+    response = signed_in(make_stakeholder()).post(
+        f"/topics/{topic.slug}/suggest-reference/",
+        {"url": "https://example.org/a", "title": "A source", "kind": "other", "note": long_note},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "at most 2000 characters" in page and "Why. Why. Why." in page  # kept to shorten
+    assert not ReferenceSuggestion.objects.exists()
 
 
 def test_followers_are_emailed_when_the_topic_changes(django_capture_on_commit_callbacks):
@@ -773,7 +786,7 @@ def test_an_admin_save_never_overwrites_a_text_published_after_the_page_was_open
     response = admin_client.post(url, opened)
     assert response.status_code == 200  # the form again, saying why
     page = response.content.decode()
-    assert "Another version was published after you opened this page" in page
+    assert "Another version was published while you were working on this" in page
     topic.refresh_from_db()
     assert topic.body == "Line one.\n\nLine two, by Ada." and topic.summary == "Old summary"
     # What was typed is kept, with Ada's change merged in; saving again keeps both.
@@ -810,25 +823,54 @@ def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_save
     assert topic.body == "Line one, by Ada."
 
 
-def test_an_admin_edit_whose_tags_overlap_newer_tags_keeps_the_markers_out_of_the_tags():
-    topic = published_topic(body="Text.", tags=["abi"])
-    opened = admin_topic_form(topic, body="Text.", tags="abi, mine")
+def test_tags_changed_on_both_sides_are_merged_as_sets_never_a_conflict():
+    topic = published_topic(body="Text.", tags=["abi", "old"])
+    opened = admin_topic_form(topic, body="Text.", tags="abi, mine")  # adds mine, drops old
     newer = workflow.suggest_edit(
         author=None,
         topic=topic,
         base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Text.", "abi, theirs"),
+        text=workflow.Text(topic.title, "", "Text.", "abi, old, theirs"),
         message="Tags",
     )
     workflow.publish_revision(revision=newer, by=make_editor())
     admin_client = signed_in(make_maintainer())
     url = f"/admin/topics/topic/{topic.pk}/change/"
     form = admin_client.post(url, opened).context["adminform"].form
-    assert form["tags"].value().startswith("<<<<<<<")
+    assert form["tags"].value() == "abi, mine, theirs"
     again = {**opened, "tags": form["tags"].value(), "seen": form["seen"].value()}
-    refused = admin_client.post(url, again)
-    assert refused.status_code == 200 and "still holds a conflict" in refused.content.decode()
-    assert sorted(topic.tags.names()) == ["abi", "theirs"]
+    assert admin_client.post(url, again).status_code == 302
+    assert sorted(topic.tags.names()) == ["abi", "mine", "theirs"]
+
+
+def test_markers_typed_into_the_admins_tags_are_refused():
+    topic = published_topic(body="Text.")
+    markers = "<<<<<<< published text a ======= b >>>>>>> your text"
+    response = signed_in(make_maintainer()).post(
+        f"/admin/topics/topic/{topic.pk}/change/", admin_topic_form(topic, tags=markers)
+    )
+    assert response.status_code == 200 and "still holds a conflict" in response.content.decode()
+    assert list(topic.tags.names()) == []
+
+
+def test_an_admin_edit_keeps_its_last_line_when_a_newer_text_changed_it_elsewhere():
+    topic = published_topic(body="A.\n\nB.\n")
+    opened = admin_topic_form(topic, body="A, edited.\n\nB.")  # the admin's field strips
+    newer = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "A.\n\nB, changed.\n"),
+        message="B",
+    )
+    workflow.publish_revision(revision=newer, by=make_editor())
+    admin_client = signed_in(make_maintainer())
+    form = (
+        admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", opened)
+        .context["adminform"]
+        .form
+    )
+    assert form["body"].value() == "A, edited.\n\nB, changed.\n"  # no conflict at its end
 
 
 def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
@@ -844,7 +886,8 @@ def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
     url = f"/admin/topics/revision/{suggestion.pk}/change/"
     page = admin_client.get(url).content.decode()
     assert 'name="body"' not in page  # shown, not editable
-    admin_client.post(url, {"body": "Rewritten by staff.", "title": topic.title})
+    response = admin_client.post(url, {"body": "Rewritten by staff.", "title": topic.title})
+    assert response.status_code == 403
     assert Revision.objects.get(pk=suggestion.pk).body == "Ada's words."
 
 
@@ -1202,6 +1245,23 @@ def test_moving_a_verified_stakeholder_to_another_group_in_the_admin_needs_a_new
     )
     profile.refresh_from_db()
     assert profile.display_name == "Ada L." and profile.is_verified
+
+
+def test_nobody_verifies_themselves_on_the_site_or_in_the_admin():
+    editor = make_editor("eddie")
+    profile = Profile.objects.get(user=editor)
+    client = signed_in(editor)
+    response = client.post("/review/stakeholders/", {"profile": profile.pk}, follow=True)
+    assert "nobody verifies themselves" in response.content.decode()
+    maud = make_maintainer()
+    own = Profile.objects.create(user=maud, display_name="Maud")
+    signed_in(maud).post(
+        "/admin/topics/profile/",
+        {"action": "verify_selected", "_selected_action": [own.pk, profile.pk]},
+    )
+    profile.refresh_from_db()
+    own.refresh_from_db()
+    assert own.verified_at is None and profile.verified_by == maud  # the other one is verified
 
 
 def test_verifying_with_a_forged_profile_id_is_a_404():

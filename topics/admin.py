@@ -324,8 +324,12 @@ class ProfileAdmin(admin.ModelAdmin):
     @admin.action(description="Verify the selected stakeholders")
     def verify_selected(self, request, queryset):
         for profile in queryset:
-            contributions.verify_stakeholder(profile=profile, by=request.user)
-            self.log_change(request, profile, "Verified")
+            try:
+                contributions.verify_stakeholder(profile=profile, by=request.user)
+            except workflow.WorkflowError as error:
+                self.message_user(request, f"{profile}: {error}", messages.ERROR)
+            else:
+                self.log_change(request, profile, "Verified")
 
 
 @admin.register(TopicFollow)

@@ -128,44 +128,37 @@ class TopicAdminForm(forms.ModelForm):
         The topic row stays locked until the admin's transaction ends, so no
         publish slips in between this check and the save.
         """
-        from topics.models import Revision
         from topics.services import workflow
 
         rows = Topic.objects.filter(pk=self.instance.pk).order_by()
         if transaction.get_connection().in_atomic_block:  # the admin's view always is
             rows = rows.select_for_update(of=("self",))
-        current_id = rows.values_list("current_revision_id", flat=True).first()
-        seen_id = cleaned.get("seen")
-        if current_id == seen_id:
-            return
-        seen = Revision.objects.filter(pk=seen_id, topic=self.instance).first() if seen_id else None
-        current = Revision.objects.get(pk=current_id) if current_id else None
-        if current is None:
-            return
-        typed = workflow.Text(
-            cleaned["title"],
-            cleaned.get("summary", ""),
-            cleaned["body"],
-            self.data.get(self.add_prefix("tags"), ""),
-        )
-        merged, conflicts = workflow.merge(
-            workflow.Text.of(seen) if seen else None, workflow.Text.of(current), typed
-        )
-        self.data = self.data.copy()
-        for name in ("title", "summary", "body", "tags"):
-            self.data[self.add_prefix(name)] = getattr(merged, name)
-        self.data[self.add_prefix("seen")] = str(current.pk)
-        both = (
-            f" {conflicts} place{'s' if conflicts > 1 else ''} changed by both show both sides "
-            "between marker lines: keep the right words and remove the markers."
-            if conflicts
-            else ""
-        )
-        raise ValidationError(
-            f"Another version was published after you opened this page (#{current.pk}, by "
-            f"{current.author_display}): nothing was saved. Its changes are now merged into "
-            f"your text below.{both} Check it, then save again."
-        )
+        topic = rows.get()
+        try:
+            workflow.check_unchanged(topic, cleaned.get("seen"))
+        except workflow.PublishedMeanwhile as error:
+            typed = workflow.Text(
+                cleaned["title"],
+                cleaned.get("summary", ""),
+                cleaned["body"],
+                self.data.get(self.add_prefix("tags"), ""),
+            )
+            merged, conflicts, _, current = workflow.merge_published_meanwhile(
+                topic=topic, seen=error.seen, text=typed
+            )
+            self.data = self.data.copy()
+            for name in ("title", "summary", "body", "tags"):
+                self.data[self.add_prefix(name)] = getattr(merged, name)
+            self.data[self.add_prefix("seen")] = str(current.pk) if current else ""
+            both = (
+                f" {conflicts} place{'s' if conflicts > 1 else ''} changed on both sides "
+                "show both between marker lines: keep the right words, remove the markers."
+                if conflicts
+                else ""
+            )
+            raise ValidationError(
+                f"{error} Its changes are now merged into your text below.{both}"
+            ) from error
 
 
 # --- Accounts -----------------------------------------------------------------
@@ -212,8 +205,9 @@ class ProfileForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         name = clean_plain_title(self.cleaned_data["display_name"])
-        user = self.instance.user
-        return validate_public_name(name, is_staff=user.is_staff, user_id=user.pk)
+        if "display_name" not in self.changed_data:
+            return name  # a name kept as it was is not checked again by newer rules
+        return validate_public_name(name, is_staff=self.instance.user.is_staff)
 
 
 # --- Contributions ------------------------------------------------------------
@@ -403,6 +397,14 @@ class FeedbackForm(forms.ModelForm):
 class ReferenceSuggestionForm(forms.ModelForm):
     # A web address typed without a scheme means https (Django 6's default).
     url = forms.URLField(max_length=1000, assume_scheme="https")
+    # Shown to editors in the review queue: a few sentences, not a document.
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        label=_("Note"),
+        help_text=_("Why the topic should cite it (at most 2,000 characters)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     class Meta:
         model = ReferenceSuggestion

@@ -48,8 +48,11 @@ def has_conflict_markers(text: str) -> bool:
     return bool(_MARKER_LINE.search(normalise_newlines(text)))
 
 
-def merge_texts(base: str, published: str, suggested: str) -> Merged:
-    """Merge the changes base→published and base→suggested, line by line."""
+def merge_texts(base: str, published: str, suggested: str, *, label: str = "suggestion") -> Merged:
+    """Merge the changes base→published and base→suggested, line by line.
+
+    `label` names the suggested side in a conflict (`>>>>>>> suggestion`).
+    """
     base, published, suggested = (normalise_newlines(text) for text in (base, published, suggested))
     if published in (base, suggested):
         return Merged(suggested, 0)
@@ -73,7 +76,7 @@ def merge_texts(base: str, published: str, suggested: str) -> Merged:
             _, _, ours, theirs = group
             conflicts += 1
             out += [PUBLISHED_MARKER + "\n", *_ended(ours), SEPARATOR_MARKER + "\n"]
-            out += [*_ended(theirs), SUGGESTION_MARKER + "\n"]
+            out += [*_ended(theirs), f"{SUGGESTION_MARKER[:7]} {label}\n"]
         else:
             out += group[1]
     text = "".join(out)
@@ -82,15 +85,26 @@ def merge_texts(base: str, published: str, suggested: str) -> Merged:
     return Merged(text, conflicts)
 
 
-def merge_line(base: str, published: str, suggested: str) -> Merged:
-    """Merge a one-line field (a title, tags): either side's change, or a marked conflict."""
+def merge_line(base: str, published: str, suggested: str, *, label: str = "suggestion") -> Merged:
+    """Merge a one-line field (a title): either side's change, or a marked conflict."""
     if published in (base, suggested):
         return Merged(suggested, 0)
     if suggested == base:
         return Merged(published, 0)
     return Merged(
-        f"{PUBLISHED_MARKER} {published} {SEPARATOR_MARKER} {suggested} {SUGGESTION_MARKER}", 1
+        f"{PUBLISHED_MARKER} {published} {SEPARATOR_MARKER} {suggested} {SUGGESTION_MARKER[:7]} "
+        f"{label}",
+        1,
     )
+
+
+def merge_tags(base: str, published: str, suggested: str) -> Merged:
+    """Merge two tag lists as sets: the published ones, plus what the suggestion added,
+    less what it removed (never a conflict; names as `parse_tags` reads them)."""
+    from topics.tagging import parse_tags
+
+    old, theirs, ours = (set(parse_tags(text)) for text in (base, published, suggested))
+    return Merged(", ".join(sorted((theirs | (ours - old)) - (old - ours))), 0)
 
 
 def _lines(text: str) -> list[str]:

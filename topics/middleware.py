@@ -124,7 +124,7 @@ class RejectNulMiddleware:
         url_name = getattr(request.resolver_match, "url_name", None) or ""
         if model_admin is None or not url_name.endswith("_changelist"):
             return None
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return _out_of_range_filter(request)
         if request.method != "POST":
             return None

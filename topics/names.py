@@ -91,16 +91,20 @@ def validate_username(username: str, *, exclude_pk: int | None = None) -> str:
     return username
 
 
-# Characters that reorder the text around them: "Ed\u202eroti" is shown as another name.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
-    "\u2066\u2067\u2068\u2069"
-)
+# Characters that reorder the text around them ("Ed\u202eroti" is shown as another name):
+# overrides, embeddings and isolates. The direction marks (LRM, RLM, ALM) only settle
+# how a mixed name reads, and right-to-left names often carry them: they are kept.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that are drawn as nothing (Hangul fillers, the blank Braille cell).
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def visible(name: str) -> str:
-    """`name` without invisible format characters (zero-width spaces and joiners, soft
-    hyphens, bidi controls): what a reader sees of it."""
-    return "".join(char for char in name if unicodedata.category(char) != "Cf")
+    """`name` without what a reader cannot see: format characters (zero-width spaces and
+    joiners, soft hyphens, bidi controls) and letters drawn as nothing."""
+    return "".join(
+        char for char in name if unicodedata.category(char) != "Cf" and char not in BLANK_LOOKING
+    )
 
 
 def _words(name: str) -> list[str]:
@@ -124,10 +128,13 @@ def claimed_role(name: str) -> str:
     return ""
 
 
-def validate_public_name(name: str, *, is_staff: bool, user_id: int | None = None) -> str:
-    """Refuse a name that claims a role its owner does not have (staff show a badge instead),
-    hides characters that reorder it, or looks like a staff member's name (`user_id`: the
-    person choosing it, who may keep their own)."""
+def validate_public_name(name: str, *, is_staff: bool) -> str:
+    """Refuse a name that shows nothing, reorders its letters, claims a role its owner
+    does not have (staff show a badge instead), or reads as a staff member's name."""
+    if not any(char.isalnum() for char in visible(name)):
+        raise ValidationError(
+            _("A name needs at least one letter or digit that readers can see."), code="blank"
+        )
     if BIDI_CONTROLS & set(name):
         raise ValidationError(
             _("This name contains a character that changes the order its letters are shown in."),
@@ -143,7 +150,7 @@ def validate_public_name(name: str, *, is_staff: bool, user_id: int | None = Non
             % {"word": role.title()},
             code="role_word",
         )
-    if not is_staff and _looks_like_staff(name, user_id):
+    if not is_staff and _reads_as_staff(name):
         raise ValidationError(
             _("This name looks like an editor's or maintainer's name here: choose another."),
             code="staff_name",
@@ -151,11 +158,16 @@ def validate_public_name(name: str, *, is_staff: bool, user_id: int | None = Non
     return name
 
 
-def _looks_like_staff(name: str, user_id: int | None) -> bool:
-    wanted = skeleton(re.sub(r"\s+", "", visible(name)))
-    staff = get_user_model().objects.filter(is_staff=True).exclude(pk=user_id)
-    for username, display_name in staff.values_list("username", "profile__display_name"):
-        for their in (username, display_name or ""):
-            if their and skeleton(re.sub(r"\s+", "", their)) == wanted:
-                return True
-    return False
+def _reads_as_staff(name: str) -> bool:
+    """True when `name` reads as a staff member's display name: the same letters once case,
+    compatibility forms, invisible characters and spacing are set aside. (Look-alike
+    letters are not compared: "Marla" and "Maria" are different people.)"""
+
+    def reading(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", visible(text)).casefold().split())
+
+    wanted = reading(name)
+    from topics.models import Profile
+
+    staff = Profile.objects.filter(user__is_staff=True).values_list("display_name", flat=True)
+    return any(reading(their) == wanted for their in staff.iterator())

@@ -33,6 +33,11 @@ class Notification(models.Model):
     )
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # What the person needed to be told this (an editor's, for private input): a digest
+    # leaves it out if they no longer hold it when it is sent.
+    permission = models.CharField(
+        max_length=100, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -115,8 +115,10 @@ def unfollow_topic(*, user, topic: Topic) -> None:
 
 @transaction.atomic
 def verify_stakeholder(*, profile: Profile, by) -> Profile:
-    """Mark a stakeholder as verified (their ballots count in votes)."""
+    """Mark a stakeholder as verified (their ballots count in votes), never by themselves."""
     check_allowed(by, permissions.VERIFY, "verify stakeholders")
+    if by is not None and profile.user_id == by.pk:
+        raise WorkflowError("Another editor verifies you: nobody verifies themselves.")
     if profile.verified_at is None:
         profile.verified_at, profile.verified_by = timezone.now(), by
         profile.save(update_fields=["verified_at", "verified_by"])

@@ -40,6 +40,7 @@ from topics.models import (
 class Message:
     subject: str
     body: str
+    permission: str = ""  # what a recipient must still hold when a digest sends it
 
 
 def absolute(path: str) -> str:
@@ -80,7 +81,14 @@ def deliver(users: Iterable, message: Message, *, exclude_user_id: int | None = 
         if frequency == EmailPreference.Frequency.IMMEDIATE:
             now.append(user.email)
         elif frequency == EmailPreference.Frequency.DAILY:
-            later.append(Notification(user=user, subject=message.subject, body=message.body))
+            later.append(
+                Notification(
+                    user=user,
+                    subject=message.subject,
+                    body=message.body,
+                    permission=message.permission,
+                )
+            )
     Notification.objects.bulk_create(later)
     if now:
         mails = [(message.subject, message.body + _footer(), None, [email]) for email in now]
@@ -110,6 +118,7 @@ def notify_editors_of_revision(*, revision: Revision, event: ReviewEvent) -> Non
         f"{kind} for “{revision.topic.title}” by {revision.author_display}: "
         f"{revision.message or 'no message'}.\n\n"
         f"Review it: {absolute(reverse('review_revision', kwargs={'pk': revision.pk}))}",
+        permissions.REVIEW,
     )
     deliver(editors(), message, exclude_user_id=revision.author_id)
 
@@ -120,6 +129,7 @@ def notify_editors_of_feedback(*, feedback: Feedback) -> None:
         _subject(f"New feedback on {feedback.topic.title}"),
         f"{who} left feedback on “{feedback.topic.title}”:\n\n"
         f"{feedback.body[:2000]}\n\nReview it: {absolute(reverse('review_queue'))}",
+        permissions.REVIEW,
     )
     deliver(editors(), message, exclude_user_id=feedback.author_id)
 
@@ -131,6 +141,7 @@ def notify_editors_of_reference(*, suggestion: ReferenceSuggestion) -> None:
         f"{who} suggests that “{suggestion.topic.title}” cite "
         f"“{suggestion.title}” ({suggestion.url}).\n\n"
         f"Review it: {absolute(reverse('review_queue'))}",
+        permissions.REVIEW,
     )
     deliver(editors(), message, exclude_user_id=suggestion.author_id)
 
@@ -143,6 +154,7 @@ def notify_editors_of_signup(*, profile: Profile) -> None:
         f"{profile.display_name} ({profile.user.email}; {profile.affiliation or 'no affiliation'}; "
         f"{group}) signed up and waits for verification.\n\n"
         f"Verify: {absolute(reverse('review_stakeholders'))}",
+        permissions.VERIFY,
     )
     deliver(editors(permissions.VERIFY), message, exclude_user_id=profile.user_id)
 
@@ -270,7 +282,9 @@ def send_digests(*, now=None) -> int:
                 continue
             user = pending[0].user
             Notification.objects.filter(pk__in=[n.pk for n in pending]).update(sent_at=now)
-            if not user.email or not user.is_active:
+            # Kept for a role the person no longer holds (private input for editors): dropped.
+            pending = [n for n in pending if not n.permission or user.has_perm(n.permission)]
+            if not pending or not user.email or not user.is_active:
                 continue
             parts = [
                 f"{n.created_at:%Y-%m-%d %H:%M} UTC · {n.subject}\n\n{n.body}" for n in pending

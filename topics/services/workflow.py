@@ -9,6 +9,7 @@ once cannot both win.
 
 from __future__ import annotations
 
+import time
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
@@ -19,7 +20,7 @@ from django.utils.text import slugify
 from topics import permissions
 from topics.diffing import DIFF_CACHE_SECONDS, text_digest
 from topics.markdown import MarkdownError
-from topics.merging import has_conflict_markers, merge_line, merge_texts
+from topics.merging import MERGE_BUDGET, has_conflict_markers, merge_line, merge_tags, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
 from topics.services.content import free_slug, save_topic
 from topics.services.notifications import (
@@ -254,29 +255,57 @@ def merge_with_published(revision: Revision) -> tuple[Text, int]:
     return merge(base, Text.of(revision.topic.current_revision), Text.of(revision))
 
 
-def merge(base: Text | None, published: Text, suggested: Text) -> tuple[Text, int]:
+def merge(
+    base: Text | None, published: Text, suggested: Text, *, label: str = "suggestion"
+) -> tuple[Text, int]:
     """Three-way merge of two texts written from `base` (None: from nothing).
 
-    Returns the merged text (conflicts between markers) and the number of conflicts.
+    Returns the merged text (conflicts between markers, the suggested side named
+    `label`) and the number of conflicts.
     """
     old = base or Text("", "", "", "")
     # Kept in the cache like diffs: the review and merge pages show the same merge again
     # and again, and a large one takes up to its deadline (0.5 s) to compute.
-    key = f"merge:v1:{text_digest(*astuple(old), *astuple(published), *astuple(suggested))}"
+    texts = (*astuple(old), *astuple(published), *astuple(suggested), label)
+    key = f"merge:v2:{text_digest(*texts)}"
     stored = cache.get(key)
     if stored is None:
+        started = time.monotonic()
         results = {
-            "title": merge_line(old.title, published.title, suggested.title),
-            "summary": merge_texts(old.summary, published.summary, suggested.summary),
-            "body": merge_texts(old.body, published.body, suggested.body),
-            "tags": merge_line(old.tags, published.tags, suggested.tags),
+            "title": merge_line(old.title, published.title, suggested.title, label=label),
+            "summary": merge_texts(old.summary, published.summary, suggested.summary, label=label),
+            "body": merge_texts(old.body, published.body, suggested.body, label=label),
+            "tags": merge_tags(old.tags, published.tags, suggested.tags),
         }
         stored = (
             tuple(result.text for result in results.values()),
             sum(result.conflicts for result in results.values()),
         )
-        cache.set(key, stored, DIFF_CACHE_SECONDS)
+        # Near its deadline a merge is coarser (more conflicts): not kept, tried afresh.
+        if time.monotonic() - started < MERGE_BUDGET * 0.8:
+            cache.set(key, stored, DIFF_CACHE_SECONDS)
     return Text(*stored[0]), stored[1]
+
+
+def merge_published_meanwhile(
+    *, topic: Topic, seen: int | None, text: Text
+) -> tuple[Text, int, Revision | None, Revision | None]:
+    """`text`, written against published revision `seen`, merged with what was published
+    since (after PublishedMeanwhile), for the editor to check and save again.
+
+    Returns the merged text (the editor's side of a conflict is "your text"), its
+    number of conflicts, the revision seen (None if unknown) and the current one.
+    """
+    current = Topic.objects.get(pk=topic.pk).current_revision
+    seen_revision = Revision.objects.filter(pk=seen, topic_id=topic.pk).first() if seen else None
+    if current is None:
+        return text, 0, seen_revision, None
+    base = Text.of(seen_revision) if seen_revision else None
+    if base and base.body.endswith("\n") and not text.body.endswith("\n"):
+        # A field that strips its ends (the admin's) dropped the last newline: not a change.
+        text = Text(text.title, text.summary, text.body + "\n", text.tags)
+    merged, conflicts = merge(base, Text.of(current), text, label="your text")
+    return merged, conflicts, seen_revision, current
 
 
 def is_behind(revision: Revision) -> bool:
@@ -302,8 +331,9 @@ def publish_revision(
     Conflict unless the editor supplies `merged`: the text combining both,
     published as a new revision (credited to the suggestion's author) while
     the suggestion itself is kept, marked as merged. `seen` is the published
-    revision the merged text was made from: if another was published since,
-    this raises PublishedMeanwhile and publishes nothing.
+    revision the merged text was made from, required with `merged` (None, as
+    from a form that lost it, is refused like any other): if another was
+    published since, this raises PublishedMeanwhile and publishes nothing.
     """
     check_allowed(by, permissions.PUBLISH, "publish")
     topic = Topic.objects.select_for_update().get(pk=revision.topic_id)
@@ -371,7 +401,8 @@ def _apply(*, topic: Topic, revision: Revision, by) -> None:
     topic.tags.set(_tag_names(revision.tags))
     revision.status = Revision.Status.PUBLISHED
     revision.save(update_fields=["status"])
-    notify_followers(topic=topic, revision=revision, exclude_user_id=by.pk if by else None)
+    if topic.status == Topic.Status.PUBLISHED:  # an archived topic's followers hear nothing
+        notify_followers(topic=topic, revision=revision, exclude_user_id=by.pk if by else None)
 
 
 def _tag_names(tags: str) -> list[str]:

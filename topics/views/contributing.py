@@ -176,15 +176,20 @@ def suggest_reference(request: HttpRequest, slug: str) -> HttpResponse:
 @permissions.require(permissions.FOLLOW)
 @ratelimit(key="user", rate="60/h", block=True)
 def follow(request: HttpRequest, slug: str) -> HttpResponse:
-    """Follow or unfollow a topic (emails when it changes)."""
-    topic = _published_topic(slug)
+    """Follow or unfollow a topic (emails when it changes).
+
+    Only a published topic can be followed; one followed can be unfollowed
+    whatever became of it since (archived, say).
+    """
     if request.POST.get("follow") == "0":
+        topic = get_object_or_404(Topic, slug=slug, follows__user=request.user)
         contributions.unfollow_topic(user=request.user, topic=topic)
         messages.success(request, f"You no longer follow “{topic.title}”.")
     else:
+        topic = _published_topic(slug)
         contributions.follow_topic(user=request.user, topic=topic)
         messages.success(request, f"You will get an email when “{topic.title}” changes.")
-    if request.POST.get("next") == "following":
+    if request.POST.get("next") == "following" or not topic.is_published:
         return redirect("account_following")
     return redirect(topic)
 
@@ -202,8 +207,9 @@ def following(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, f"Emails: {preference.get_frequency_display().lower()}.")
         return redirect("account_following")
+    # Topics archived since are listed too, so they can be unfollowed (not linked: no page).
     follows = (
-        TopicFollow.objects.filter(user=request.user, topic__status=Topic.Status.PUBLISHED)
+        TopicFollow.objects.filter(user=request.user)
         .select_related("topic__section")
         .order_by("topic__title")
     )

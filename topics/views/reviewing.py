@@ -164,12 +164,10 @@ def _merge_again(form: MergeForm, topic: Topic, error: workflow.PublishedMeanwhi
     Returns the form holding it (everything else they typed kept), its number of
     conflicts, and the diff of what was published meanwhile.
     """
-    topic.refresh_from_db()
-    seen = Revision.objects.filter(pk=error.seen, topic=topic).first() if error.seen else None
-    current = topic.current_revision
-    text, conflicts = workflow.merge(
-        workflow.Text.of(seen) if seen else None, workflow.Text.of(current), form.text()
+    text, conflicts, seen, current = workflow.merge_published_meanwhile(
+        topic=topic, seen=error.seen, text=form.text()
     )
+    topic.refresh_from_db()
     form = rebound(
         form,
         title=text.title,
@@ -253,8 +251,12 @@ def stakeholders(request: HttpRequest) -> HttpResponse:
         if not (profile_id.isascii() and profile_id.isdigit() and len(profile_id) <= 18):
             raise Http404("No such stakeholder.")
         profile = get_object_or_404(Profile, pk=int(profile_id))
-        contributions.verify_stakeholder(profile=profile, by=request.user)
-        messages.success(request, f"{profile.display_name} is verified.")
+        try:
+            contributions.verify_stakeholder(profile=profile, by=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{profile.display_name} is verified.")
         return redirect("review_stakeholders")
     profiles = (
         Profile.objects.select_related("user", "group", "verified_by__profile")
