@@ -334,6 +334,16 @@ def test_partial_results_move_only_by_batches_so_no_ballot_can_be_read_from_a_di
     assert client.get("/api/rounds/live/results/").json()["as_of"]
 
 
+def test_partial_results_stored_by_an_older_release_are_counted_again(client):
+    round_ = make_round(slug="kept", slugs=("x", "y"), show_partial_results=True)
+    x = round_.candidates.get(slug="x").pk
+    voting.cast_ballot(round_=round_, voter=verified("first"), groups=[[x]])
+    Round.objects.filter(pk=round_.pk).update(
+        partial_results=b"not a pickle", partial_results_at=timezone.now()
+    )
+    assert client.get("/api/rounds/kept/results/").json()["ballots"] == 1
+
+
 def test_closed_round_results_count_every_ballot(client, settings):
     settings.KB_VOTING_MIN_GROUP_BALLOTS = 3
     round_ = make_round(slug="ending", slugs=("x", "y"), show_partial_results=True)

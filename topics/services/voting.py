@@ -267,7 +267,10 @@ def partial_results(round_: Round) -> RoundResults:
             return None
         if row.ballots.filter(updated_at__gt=row.partial_results_at).count() >= least:
             return None
-        return pickle.loads(row.partial_results)  # noqa: S301 (written below, by us)
+        try:
+            return pickle.loads(row.partial_results)  # noqa: S301 (written below, by us)
+        except Exception:  # stored by an older release whose classes differ: count again
+            return None
 
     results = stored(round_)
     if results is not None:
