@@ -64,7 +64,7 @@ def rebound(form: forms.Form, **values) -> forms.Form:
     data = form.data.copy()
     for name, value in values.items():
         data[form.add_prefix(name)] = "" if value is None else str(value)
-    return type(form)(data, initial=form.initial)
+    return type(form)(data, form.files, prefix=form.prefix, initial=form.initial)
 
 
 CONFLICT_LEFT = _(
