@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from datetime import timedelta
 
@@ -245,8 +246,21 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
         "citations-INITIAL_FORMS": "0",
         "revisions-TOTAL_FORMS": "0",
         "revisions-INITIAL_FORMS": "0",
-        # The hidden field: the published text the page was opened on.
+        # The hidden fields: the published text, place and state the page was opened on.
         "seen": (topic.current_revision_id or "") if topic else "",
+        "seen_fields": json.dumps(
+            {
+                "slug": topic.slug,
+                "status": topic.status,
+                "section": topic.section_id,
+                "parent": topic.parent_id,
+                "order": topic.order,
+                "nav_title": topic.nav_title,
+                "is_home": topic.is_home,
+            }
+        )
+        if topic
+        else "",
     }
     data.update(overrides)
     return data

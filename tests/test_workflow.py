@@ -873,6 +873,35 @@ def test_an_admin_edit_keeps_its_last_line_when_a_newer_text_changed_it_elsewher
     assert form["body"].value() == "A, edited.\n\nB, changed.\n"  # no conflict at its end
 
 
+def test_an_admin_save_keeps_an_archive_made_after_the_page_was_opened():
+    topic = published_topic(slug="kept", body="Text.")
+    opened = admin_topic_form(topic, body="Text, fixed.")  # page opened, a typo fixed
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.ARCHIVED)  # meanwhile
+    response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", opened)
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert (topic.status, topic.body) == (Topic.Status.ARCHIVED, "Text, fixed.")
+
+
+def test_a_field_changed_on_both_sides_in_the_admin_is_shown_and_saved_only_when_asked():
+    topic = published_topic(slug="first-name", body="Text.")
+    opened = admin_topic_form(topic, slug="my-name")
+    Topic.objects.filter(pk=topic.pk).update(slug="their-name")  # renamed meanwhile
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    response = admin_client.post(url, opened)
+    assert response.status_code == 200
+    assert "Someone changed this after you opened the page" in response.content.decode()
+    form = response.context["adminform"].form
+    assert form["slug"].value() == "my-name"  # what was typed is kept
+    topic.refresh_from_db()
+    assert topic.slug == "their-name"
+    again = {**opened, "seen_fields": form["seen_fields"].value()}
+    assert admin_client.post(url, again).status_code == 302
+    topic.refresh_from_db()
+    assert topic.slug == "my-name"
+
+
 def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
     topic = published_topic(body="Base.")
     suggestion = workflow.suggest_edit(

@@ -91,7 +91,21 @@ class TopicAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     inlines = [CitationInline, RevisionInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "summary", "body", "tags", "seen"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "status",
+                    "summary",
+                    "body",
+                    "tags",
+                    "seen",
+                    "seen_fields",
+                ]
+            },
+        ),
         (
             "Place in the navigation",
             {"fields": ["section", "parent", "order", "nav_title", "is_home"]},

@@ -1,12 +1,13 @@
 """Forms: validation and error messages for everything users write."""
 
+import json
 import re
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget, MarkdownxWidget
 
@@ -78,6 +79,10 @@ class TopicAdminForm(forms.ModelForm):
     was published after the page was opened (nothing typed is lost, nothing published dropped)."""
 
     seen = SeenRevisionField()
+    # The place and state the page was opened on, so that one maintainer's save does not
+    # quietly undo another's archive, move or rename made meanwhile.
+    seen_fields = forms.CharField(required=False, widget=forms.HiddenInput)
+    PLACE_FIELDS = ("slug", "status", "section", "parent", "order", "nav_title", "is_home")
 
     class Meta:
         model = Topic
@@ -110,9 +115,50 @@ class TopicAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["seen"].initial = self.instance.current_revision_id
+        self.fields["seen_fields"].initial = json.dumps(self._place(self.instance))
+
+    def _place(self, topic: Topic) -> dict:
+        """The place and state of `topic` as plain values (ids for related rows)."""
+        return {
+            name: getattr(topic, f"{name}_id" if name in ("section", "parent") else name)
+            for name in self.PLACE_FIELDS
+        }
+
+    def _keep_changes_made_meanwhile(self, cleaned) -> None:
+        """Fields another maintainer changed since this page was opened: kept as they are now
+        where this save left them alone; an error where both changed them."""
+        try:
+            opened = json.loads(cleaned.get("seen_fields") or "")
+        except ValueError:
+            return  # a page from before this check: nothing to compare with
+        if not isinstance(opened, dict):
+            return
+        now = self._place(self.instance)
+        self.data = self.data.copy()
+        for name in self.PLACE_FIELDS:
+            if name not in opened or now[name] == opened[name] or name not in cleaned:
+                continue
+            value = cleaned[name]
+            submitted = value.pk if isinstance(value, models.Model) else value
+            if submitted == opened[name]:  # left alone here: the newer value stays
+                cleaned[name] = getattr(self.instance, name)
+                # ...and is what the page shows if it comes back with an error.
+                self.data.pop(self.add_prefix(name), None)
+                if now[name] not in (None, False):
+                    self.data[self.add_prefix(name)] = "on" if now[name] is True else now[name]
+            else:
+                shown = getattr(self.instance, name)
+                self.add_error(
+                    name,
+                    f"Someone changed this after you opened the page (it is now “{shown}”); "
+                    "your value is kept here: save again to use it.",
+                )
+        self.data[self.add_prefix("seen_fields")] = json.dumps(now)
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk:
+            self._keep_changes_made_meanwhile(cleaned)
         for name in ("title", "summary", "body"):
             if has_conflict_markers(cleaned.get(name) or ""):
                 self.add_error(name, CONFLICT_LEFT)
