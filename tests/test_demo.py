@@ -118,7 +118,11 @@ def test_a_newcomer_signs_in_as_a_demo_stakeholder_and_votes_in_the_open_round(d
     response = alice.post(open_round.get_absolute_url(), ranks, follow=True)
     assert "Your receipt" in response.content.decode()
     results = Client().get(f"/rounds/{open_round.slug}/results/").content.decode()
-    assert "1 ballot," in results and "these results are partial" in results
+    assert "Partial results appear once 3 ballots have been cast" in results  # secrecy
+    for name in ("demo-bob", "demo-chen"):
+        sign_in(name, DEMO_PASSWORD).post(open_round.get_absolute_url(), ranks)
+    results = Client().get(f"/rounds/{open_round.slug}/results/").content.decode()
+    assert "3 ballots," in results and "these results are partial" in results
 
 
 def test_the_closed_demo_round_shows_results_and_orders_the_demo_key_issues(demo, client):

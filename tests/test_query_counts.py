@@ -59,7 +59,7 @@ TABLE = [
     ("stakeholder", "/topics/abi/suggest/", 9),
     ("stakeholder", "/me/", 10),
     ("stakeholder", "/me/following/", 7),
-    ("stakeholder", "/rounds/open/", 9),
+    ("stakeholder", "/rounds/open/", 10),  # whether they cast a ballot while verified
     ("editor", "/review/", 8),
     ("editor", "/review/revisions/{pending}/", 7),
     ("editor", "/review/due/", 6),

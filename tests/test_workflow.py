@@ -902,6 +902,20 @@ def test_a_field_changed_on_both_sides_in_the_admin_is_shown_and_saved_only_when
     assert topic.slug == "my-name"
 
 
+def test_an_order_of_zero_set_meanwhile_survives_a_form_shown_again_for_another_error():
+    topic = published_topic(slug="ordered", body="Text.")
+    Topic.objects.filter(pk=topic.pk).update(order=5)
+    topic.refresh_from_db()
+    opened = admin_topic_form(topic, order="5", title="  ")  # an error of its own: no title
+    Topic.objects.filter(pk=topic.pk).update(order=0, status=Topic.Status.ARCHIVED)
+    response = signed_in(make_maintainer()).post(
+        f"/admin/topics/topic/{topic.pk}/change/", {**opened, "status": "archived"}
+    )
+    form = response.context["adminform"].form
+    assert form["order"].value() == "0"  # kept from the other save, not blank
+    assert "status" not in form.errors  # the same change on both sides is no conflict
+
+
 def test_a_pending_suggestion_cannot_be_rewritten_in_the_admin():
     topic = published_topic(body="Base.")
     suggestion = workflow.suggest_edit(

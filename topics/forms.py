@@ -124,6 +124,15 @@ class TopicAdminForm(forms.ModelForm):
             for name in self.PLACE_FIELDS
         }
 
+    def _shown(self, name: str) -> str:
+        """The stored value of `name` as the form shows it (labels, yes/no, none)."""
+        value = getattr(self.instance, name)
+        if name == "status":
+            return self.instance.get_status_display()
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "none" if value in (None, "") else str(value)
+
     def _keep_changes_made_meanwhile(self, cleaned) -> None:
         """Fields another maintainer changed since this page was opened: kept as they are now
         where this save left them alone; an error where both changed them."""
@@ -140,18 +149,22 @@ class TopicAdminForm(forms.ModelForm):
                 continue
             value = cleaned[name]
             submitted = value.pk if isinstance(value, models.Model) else value
+            if submitted == now[name]:  # the same change on both sides
+                continue
             if submitted == opened[name]:  # left alone here: the newer value stays
                 cleaned[name] = getattr(self.instance, name)
                 # ...and is what the page shows if it comes back with an error.
                 self.data.pop(self.add_prefix(name), None)
-                if now[name] not in (None, False):
-                    self.data[self.add_prefix(name)] = "on" if now[name] is True else now[name]
+                if isinstance(now[name], bool):
+                    if now[name]:
+                        self.data[self.add_prefix(name)] = "on"
+                elif now[name] is not None:
+                    self.data[self.add_prefix(name)] = str(now[name])
             else:
-                shown = getattr(self.instance, name)
                 self.add_error(
                     name,
-                    f"Someone changed this after you opened the page (it is now “{shown}”); "
-                    "your value is kept here: save again to use it.",
+                    "Someone changed this after you opened the page (it is now "
+                    f"“{self._shown(name)}”); your value is kept here: save again to use it.",
                 )
         self.data[self.add_prefix("seen_fields")] = json.dumps(now)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import secrets
 from contextlib import contextmanager
@@ -167,19 +168,27 @@ def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
         raise NotEligible("Demo accounts vote only in demo rounds.")
     cleaned = _validate(round_, groups)
     receipt = new_receipt()
+    group_name = profile.group.name if profile.group else ""
     for attempt in range(2):
         try:
             with transaction.atomic():
                 get_user_model().objects.select_for_update().filter(pk=voter.pk).first()
+                key = voter_key(voter, round_)
+                before = Ballot.objects.filter(round=round_, voter_key=key).first()
+                defaults = {
+                    "ranking": cleaned,
+                    "group_name": group_name,
+                    "receipt_hash": receipt_hash(receipt),
+                }
+                # Saved again unchanged, a ballot is not a change: it does not count toward
+                # the next batch of partial results (see partial_results).
+                if before is None or (before.ranking, before.group_name) != (
+                    json.loads(json.dumps(cleaned)),
+                    group_name,
+                ):
+                    defaults["updated_at"] = timezone.now()
                 ballot, _ = Ballot.objects.update_or_create(
-                    round=round_,
-                    voter_key=voter_key(voter, round_),
-                    defaults={
-                        "ranking": cleaned,
-                        "group_name": profile.group.name if profile.group else "",
-                        "receipt_hash": receipt_hash(receipt),
-                        "updated_at": timezone.now(),
-                    },
+                    round=round_, voter_key=key, defaults=defaults
                 )
                 return CastBallot(ballot=ballot, receipt=receipt)
         except IntegrityError:
@@ -243,49 +252,63 @@ class RoundResults:
         return self.tally.balanced.ranking
 
 
-def round_results(round_: Round) -> RoundResults:
-    """The tally of a round: an open one's as last computed for readers (partial_results),
-    a closed one's cached for good."""
+def round_results(round_: Round) -> RoundResults | None:
+    """The tally of a round: an open one's as last computed for readers (partial_results;
+    None before the first batch), a closed one's cached for good."""
     if not round_.is_closed:
         return partial_results(round_)
     return current_results(round_)
 
 
-def partial_results(round_: Round) -> RoundResults:
-    """An open round's results as last computed, computed again only once at least
-    KB_VOTING_MIN_GROUP_BALLOTS ballots were cast or changed since.
+# Stored partial results carry this: a release whose RoundResults differs changes it, and
+# older snapshots are then not shown (they wait for the next batch, never counted early).
+PARTIAL_RESULTS_VERSION = 1
+
+
+def partial_batch() -> int:
+    """How many new or changed ballots move an open round's partial results (at least 2)."""
+    return max(2, settings.KB_VOTING_MIN_GROUP_BALLOTS)
+
+
+def partial_results(round_: Round) -> RoundResults | None:
+    """An open round's results as last computed, computed again only once `partial_batch()`
+    ballots were cast or changed since (None until the first batch is in).
 
     Ballots are secret: if every ballot showed at once, subtracting the pairwise
     matrix seen before a vote from the one seen after would give that voter's
-    ranking. A batch shows only the sum of several. The results are stored on
-    the round, so every process shows the same ones.
+    ranking. A batch shows only the sum of several, and pages show only the
+    ranking until the round closes. The results are stored on the round, so every
+    process shows the same ones.
     """
-    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
+    batch = partial_batch()
+
+    def waiting(row: Round) -> bool:
+        since = row.partial_results_at or row.opens_at
+        return row.ballots.filter(updated_at__gt=since).count() < batch
 
     def stored(row: Round) -> RoundResults | None:
-        if row.partial_results is None or row.partial_results_at is None:
-            return None
-        if row.ballots.filter(updated_at__gt=row.partial_results_at).count() >= least:
+        if row.partial_results is None:
             return None
         try:
-            return pickle.loads(row.partial_results)  # noqa: S301 (written below, by us)
-        except Exception:  # stored by an older release whose classes differ: count again
+            version, results = pickle.loads(row.partial_results)  # noqa: S301 (ours, below)
+        except Exception:  # not what this release writes
             return None
+        return results if version == PARTIAL_RESULTS_VERSION else None
 
-    results = stored(round_)
-    if results is not None:
-        return results
+    if waiting(round_):
+        return stored(round_)
     with transaction.atomic():
         row = Round.objects.select_for_update().get(pk=round_.pk)
-        results = stored(row)  # another request may have just computed them
-        if results is None:
-            now = timezone.now()  # a ballot written from now on counts toward the next batch
-            results = _compute(row)
-            results.as_of = now
-            # A plain UPDATE: keeping a computed result is not a change readers see.
-            Round._base_manager.filter(pk=row.pk).update(
-                partial_results=pickle.dumps(results), partial_results_at=now
-            )
+        if waiting(row):  # another request has just counted them
+            return stored(row)
+        now = timezone.now()  # a ballot written from now on counts toward the next batch
+        results = _compute(row)
+        results.as_of = now
+        # A plain UPDATE: keeping a computed result is not a change readers see.
+        Round._base_manager.filter(pk=row.pk).update(
+            partial_results=pickle.dumps((PARTIAL_RESULTS_VERSION, results)),
+            partial_results_at=now,
+        )
     return results
 
 

@@ -106,6 +106,8 @@ def round_results(request: HttpRequest, slug: str) -> JsonResponse:
     if not round_.results_visible():
         return JsonResponse({"detail": "Results are shown when the round closes."}, status=403)
     results = voting.round_results(round_)
+    if not round_.is_closed:
+        return JsonResponse(_partial(round_, results))
     tally = results.tally
     return JsonResponse(
         {
@@ -135,7 +137,21 @@ def round_results(request: HttpRequest, slug: str) -> JsonResponse:
             "balanced_ranking": results.balanced_ranking,
             "previous_round": results.previous_round[0] if results.previous_round else None,
             "movement": results.movement,
-            # An open round's results are counted again only every few ballots (secrecy).
-            "as_of": results.as_of.isoformat() if results.as_of else None,
         }
     )
+
+
+def _partial(round_: Round, results: voting.RoundResults | None) -> dict:
+    """An open round's partial results: the ranking only, counted again every few ballots
+    (the counts behind it would let a reader subtract one from the next; see
+    voting.partial_results)."""
+    return {
+        "round": round_.slug,
+        "state": round_.state,
+        "ballots": results.tally.ballot_count if results else None,
+        "candidates": results.candidates if results else [],
+        "ranking": results.ranking if results else [],
+        "places": results.places if results else {},
+        "as_of": results.as_of.isoformat() if results else None,
+        "recounted_every": voting.partial_batch(),
+    }

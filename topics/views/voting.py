@@ -76,7 +76,9 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     profile = Profile.objects.filter(user=user).first() if user.is_authenticated else None
     eligible = bool(profile and profile.is_verified)
-    ballot = voting.own_ballot(round_=round_, voter=user) if eligible else None
+    # A ballot cast before its voter lost verification (a group change) still counts: they
+    # are told so, and may change it once verified again.
+    ballot = voting.own_ballot(round_=round_, voter=user) if profile else None
     ranks = voting.ranks_from_ranking(ballot.ranking) if ballot else {}
     typed, errors = None, []
     if request.method == "POST":
@@ -113,13 +115,16 @@ def round_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "ballot": ballot,
         "rows": _ballot_rows(round_, ranks, typed),
         "errors": errors,
-        "ballot_count": round_.ballots.count(),
+        # With partial results public, a live count would tell which of them is whose.
+        "ballot_count": None
+        if round_.state == Round.State.OPEN and round_.show_partial_results
+        else round_.ballots.count(),
         "receipt": receipt,
     }
     return render(request, "voting/round_detail.html", context, status=400 if errors else 200)
 
 
-def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.RoundResults]:
+def _results_or_404(request: HttpRequest, slug: str) -> tuple[Round, voting.RoundResults | None]:
     round_ = get_object_or_404(Round, slug=slug)
     if not round_.results_visible():
         raise PermissionDenied("Results are shown when the round closes.")
@@ -132,9 +137,10 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "round": round_,
         "results": results,
+        "batch": voting.partial_batch(),
         "csv_sha256": ballots_sha256(round_) if round_.is_closed else "",
         "bootstrap_samples": voting.BOOTSTRAP_SAMPLES,
-        **results_page.page_data(results),
+        **(results_page.page_data(results) if results else {}),
     }
     return render(request, "voting/results.html", context)
 
