@@ -351,13 +351,33 @@ def test_partial_results_stored_by_an_older_release_wait_for_the_next_batch(clie
     x = round_.candidates.get(slug="x").pk
     voting.cast_ballot(round_=round_, voter=verified("first"), groups=[[x]])
     voting.cast_ballot(round_=round_, voter=verified("second"), groups=[[x]])
-    Round.objects.filter(pk=round_.pk).update(
-        partial_results=b"not a pickle", partial_results_at=timezone.now()
+    Round.objects.filter(pk=round_.pk).update(  # as an older release stored them
+        partial_results={"version": 1, "results": "something else"},
+        partial_results_at=timezone.now(),
     )
     assert client.get("/api/rounds/kept/results/").json()["ballots"] is None
     voting.cast_ballot(round_=round_, voter=verified("third"), groups=[[x]])
     voting.cast_ballot(round_=round_, voter=verified("fourth"), groups=[[x]])
     assert client.get("/api/rounds/kept/results/").json()["ballots"] == 4
+
+
+def test_partial_results_are_counted_from_the_anonymised_ballots_kept_on_the_round(
+    client, settings
+):
+    settings.KB_VOTING_MIN_GROUP_BALLOTS = 2
+    round_ = make_round(slug="frozen", slugs=("x", "y", "z"), show_partial_results=True)
+    x, y, z = (round_.candidates.get(slug=slug).pk for slug in ("x", "y", "z"))
+    for name in ("first", "second"):
+        voting.cast_ballot(round_=round_, voter=verified(name), groups=[[z], [x], [y]])
+    assert client.get("/api/rounds/frozen/results/").json()["ranking"] == [["z"], ["x"], ["y"]]
+    stored = Round.objects.get(pk=round_.pk).partial_results
+    assert sorted(stored) == ["ballots", "version"]  # rankings and groups: no voter, no receipt
+    assert stored["ballots"] == [[[[z], [x], [y]], "Hardware vendors"]] * 2
+    # A candidate withdrawn meanwhile leaves the ranking; no newer ballot is counted.
+    voting.cast_ballot(round_=round_, voter=verified("third"), groups=[[y], [x], [z]])
+    round_.candidates.remove(z)
+    data = client.get("/api/rounds/frozen/results/").json()
+    assert data["ballots"] == 2 and data["ranking"] == [["x"], ["y"]]
 
 
 def test_a_batch_is_never_smaller_than_two_ballots(client, settings):

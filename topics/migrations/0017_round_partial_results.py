@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='round',
             name='partial_results',
-            field=models.BinaryField(null=True),
+            field=models.JSONField(editable=False, null=True),
         ),
         migrations.AddField(
             model_name='round',

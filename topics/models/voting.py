@@ -58,8 +58,9 @@ class Round(models.Model):
         help_text=_("Demo content from load_demo; remove_demo deletes it."),
     )
     created_at = models.DateTimeField(default=timezone.now)
-    # An open round's results as last shown (topics.services.voting.partial_results).
-    partial_results = models.BinaryField(null=True, editable=False)
+    # The ballots an open round's partial results were last counted from, anonymised
+    # (topics.services.voting.partial_results).
+    partial_results = models.JSONField(null=True, editable=False)
     partial_results_at = models.DateTimeField(null=True, editable=False)
 
     objects = RoundQuerySet.as_manager()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import secrets
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -260,9 +260,9 @@ def round_results(round_: Round) -> RoundResults | None:
     return current_results(round_)
 
 
-# Stored partial results carry this: a release whose RoundResults differs changes it, and
-# older snapshots are then not shown (they wait for the next batch, never counted early).
-PARTIAL_RESULTS_VERSION = 1
+# Stored partial results carry this: a release that stores them differently changes it,
+# and older ones then wait for the next batch (never counted early).
+PARTIAL_RESULTS_VERSION = 2
 
 
 def partial_batch() -> int:
@@ -271,14 +271,14 @@ def partial_batch() -> int:
 
 
 def partial_results(round_: Round) -> RoundResults | None:
-    """An open round's results as last computed, computed again only once `partial_batch()`
+    """An open round's results as last counted, counted again only once `partial_batch()`
     ballots were cast or changed since (None until the first batch is in).
 
     Ballots are secret: if every ballot showed at once, subtracting the pairwise
     matrix seen before a vote from the one seen after would give that voter's
     ranking. A batch shows only the sum of several, and pages show only the
-    ranking until the round closes. The results are stored on the round, so every
-    process shows the same ones.
+    ranking until the round closes. The ballots counted are kept on the round
+    (anonymised, sorted, as JSON), so every process counts the same ones.
     """
     batch = partial_batch()
 
@@ -286,30 +286,38 @@ def partial_results(round_: Round) -> RoundResults | None:
         since = row.partial_results_at or row.opens_at
         return row.ballots.filter(updated_at__gt=since).count() < batch
 
-    def stored(row: Round) -> RoundResults | None:
-        if row.partial_results is None:
+    def counted(row: Round) -> RoundResults | None:
+        stored = row.partial_results
+        if not isinstance(stored, dict) or stored.get("version") != PARTIAL_RESULTS_VERSION:
             return None
-        try:
-            version, results = pickle.loads(row.partial_results)  # noqa: S301 (ours, below)
-        except Exception:  # not what this release writes
-            return None
-        return results if version == PARTIAL_RESULTS_VERSION else None
+        candidates = str(sorted(row.candidates.values_list("pk", flat=True))).encode()
+        digest = hashlib.blake2b(candidates, digest_size=8).hexdigest()
+        key = f"partial-results:v1:{row.pk}:{row.partial_results_at.timestamp()}:{digest}"
+        results = cache.get(key)
+        if results is None:
+            rows = [(ranking_, group) for ranking_, group in stored["ballots"]]
+            results = _compute(row, rows)
+            results.as_of = row.partial_results_at
+            cache.set(key, results, 300)
+        return results
 
     if waiting(round_):
-        return stored(round_)
+        return counted(round_)
     with transaction.atomic():
         row = Round.objects.select_for_update().get(pk=round_.pk)
-        if waiting(row):  # another request has just counted them
-            return stored(row)
-        now = timezone.now()  # a ballot written from now on counts toward the next batch
-        results = _compute(row)
-        results.as_of = now
-        # A plain UPDATE: keeping a computed result is not a change readers see.
-        Round._base_manager.filter(pk=row.pk).update(
-            partial_results=pickle.dumps((PARTIAL_RESULTS_VERSION, results)),
-            partial_results_at=now,
-        )
-    return results
+        if not waiting(row):  # unless another request has just counted them
+            now = timezone.now()  # a ballot written from now on counts toward the next batch
+            rows = sorted(
+                row.ballots.values_list("ranking", "group_name"), key=lambda r: json.dumps(r)
+            )
+            # A plain UPDATE: what the next count starts from is not a change readers see.
+            Round._base_manager.filter(pk=row.pk).update(
+                partial_results={"version": PARTIAL_RESULTS_VERSION, "ballots": rows},
+                partial_results_at=now,
+            )
+            row.partial_results = {"version": PARTIAL_RESULTS_VERSION, "ballots": rows}
+            row.partial_results_at = now
+    return counted(row)
 
 
 def current_results(round_: Round) -> RoundResults:
@@ -336,19 +344,29 @@ def group_labels(round_: Round) -> dict[str, str]:
     its voters' rankings (one ballot is one person's vote), so such groups
     are merged, on the page, in the JSON and in the CSV.
     """
-    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
     counts = round_.ballots.values_list("group_name").annotate(count=Count("pk"))
-    return {name: (name or UNGROUPED) if count >= least else OTHER_GROUPS for name, count in counts}
+    return _labels(dict(counts))
 
 
-def _compute(round_: Round) -> RoundResults:
+def _labels(counts: dict[str, int]) -> dict[str, str]:
+    least = settings.KB_VOTING_MIN_GROUP_BALLOTS
+    return {
+        name: (name or UNGROUPED) if count >= least else OTHER_GROUPS
+        for name, count in counts.items()
+    }
+
+
+def _compute(round_: Round, rows: list[tuple[list, str]] | None = None) -> RoundResults:
+    """The tally of `rows` (ranking, group name), or of the round's ballots as they are."""
     topics = list(round_.candidates.only("pk", "slug", "title").order_by("slug"))
     slugs = {topic.pk: topic.slug for topic in topics}
     candidates = [topic.slug for topic in topics]
-    labels = group_labels(round_)
+    if rows is None:
+        rows = list(round_.ballots.values_list("ranking", "group_name"))
+    labels = _labels(Counter(group_name for _, group_name in rows))
     ballots = [
         ranking.Ballot(slug_ranking(groups, slugs), group=labels.get(group_name, OTHER_GROUPS))
-        for groups, group_name in round_.ballots.values_list("ranking", "group_name")
+        for groups, group_name in rows
     ]
     tally = ranking.tally(candidates, ballots)
     support = (
