@@ -133,15 +133,16 @@ def published_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
     return create_published_topic(topic=_topic(**overrides), tags=tags or (), message="First")
 
 
-def publish_body(topic: Topic, body: str, editor) -> None:
-    """A new body for `topic`, suggested and published by `editor` (title and summary kept)."""
+def publish_body(topic: Topic, body: str, editor, *, tags: str = "", message: str = "m") -> None:
+    """A new body (and `tags`) for `topic`, suggested from its published text and published
+    by `editor`, title and summary kept: another editor's publish, as a test meets it."""
     topic.refresh_from_db()
     edit = workflow.suggest_edit(
         author=None,
         topic=topic,
         base=topic.current_revision,
-        text=workflow.Text(topic.title, topic.summary, body),
-        message="m",
+        text=workflow.Text(topic.title, topic.summary, body, tags),
+        message=message,
     )
     workflow.publish_revision(revision=edit, by=editor)
 

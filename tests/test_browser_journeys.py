@@ -18,10 +18,10 @@ from tests.factories import (
     make_maintainer,
     make_section,
     make_stakeholder,
+    publish_body,
     published_topic,
 )
 from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic, TopicFollow
-from topics.services import workflow
 
 pytestmark = [
     pytest.mark.browser,
@@ -301,18 +301,8 @@ def test_suggestions_to_different_places_merge_and_a_conflict_is_resolved_by_han
     edit(box, conflict, "SIMD support varies by CPU family and ISA.")
     # Meanwhile another editor publishes Ada's change to the last paragraph.
     topic.refresh_from_db()
-    meanwhile = workflow.suggest_edit(
-        author=ada,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(
-            topic.title,
-            topic.summary,
-            topic.body.replace("their own wheels", "wheels built for them"),
-        ),
-        message="Wheels built for them",
-    )
-    workflow.publish_revision(revision=meanwhile, by=make_editor("maria"))
+    body = topic.body.replace("their own wheels", "wheels built for them")
+    publish_body(topic, body, make_editor("maria"))
     editor.get_by_role("button", name="Publish the merged text").click()
     # Nothing is lost: the page says what happened, and the box holds both changes.
     expect(editor.get_by_role("heading", name="Published while you were merging")).to_be_visible()
@@ -341,16 +331,7 @@ def test_a_maintainer_edits_in_the_admin_and_verifies_a_stakeholder(person, topi
     edit(page.locator("#id_body"), "their own builds", "builds of their own")
     # Meanwhile an editor publishes a suggestion to another paragraph.
     topic.refresh_from_db()
-    meanwhile = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(
-            topic.title, topic.summary, topic.body.replace("by CPU.", "by CPU family.")
-        ),
-        message="CPU families",
-    )
-    workflow.publish_revision(revision=meanwhile, by=make_editor("eddie"))
+    publish_body(topic, topic.body.replace("by CPU.", "by CPU family."), make_editor("eddie"))
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".errornote, .errorlist").first).to_be_visible()
     expect(page.locator("main, #content").first).to_contain_text(

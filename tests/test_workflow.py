@@ -19,6 +19,7 @@ from tests.factories import (
     make_stakeholder,
     make_topic,
     make_user,
+    publish_body,
     published_topic,
     signed_in,
 )
@@ -443,15 +444,7 @@ def test_a_merge_whose_text_overlaps_a_change_published_meanwhile_shows_both_sid
     bob_rev, editor_client = two_suggestions(topic, "Line one, by Ada.", "Line one, by Bob.")
     merge_url = f"/review/revisions/{bob_rev.pk}/merge/"
     typed = {**merge_form_data(editor_client.get(merge_url)), "body": "Line one, by both."}
-    topic.refresh_from_db()
-    chen = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Line one, by Chen."),
-        message="Chen",
-    )
-    workflow.publish_revision(revision=chen, by=make_editor("maria"))
+    publish_body(topic, "Line one, by Chen.", make_editor("maria"))
     response = editor_client.post(merge_url, typed)
     again = merge_form_data(response)
     assert again["body"] == (
@@ -803,14 +796,7 @@ def test_an_admin_save_never_overwrites_a_text_published_after_the_page_was_open
 def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_saved():
     topic = published_topic(body="Line one.")
     opened = admin_topic_form(topic, body="Line one, by the maintainer.")
-    newer = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Line one, by Ada."),
-        message="Ada",
-    )
-    workflow.publish_revision(revision=newer, by=make_editor())
+    publish_body(topic, "Line one, by Ada.", make_editor())
     admin_client = signed_in(make_maintainer())
     url = f"/admin/topics/topic/{topic.pk}/change/"
     response = admin_client.post(url, opened)
@@ -826,14 +812,7 @@ def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_save
 def test_tags_changed_on_both_sides_are_merged_as_sets_never_a_conflict():
     topic = published_topic(body="Text.", tags=["abi", "old"])
     opened = admin_topic_form(topic, body="Text.", tags="abi, mine")  # adds mine, drops old
-    newer = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Text.", "abi, old, theirs"),
-        message="Tags",
-    )
-    workflow.publish_revision(revision=newer, by=make_editor())
+    publish_body(topic, "Text.", make_editor(), tags="abi, old, theirs")
     admin_client = signed_in(make_maintainer())
     url = f"/admin/topics/topic/{topic.pk}/change/"
     form = admin_client.post(url, opened).context["adminform"].form
@@ -856,14 +835,7 @@ def test_markers_typed_into_the_admins_tags_are_refused():
 def test_an_admin_edit_keeps_its_last_line_when_a_newer_text_changed_it_elsewhere():
     topic = published_topic(body="A.\n\nB.\n")
     opened = admin_topic_form(topic, body="A, edited.\n\nB.")  # the admin's field strips
-    newer = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "A.\n\nB, changed.\n"),
-        message="B",
-    )
-    workflow.publish_revision(revision=newer, by=make_editor())
+    publish_body(topic, "A.\n\nB, changed.\n", make_editor())
     admin_client = signed_in(make_maintainer())
     form = (
         admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", opened)

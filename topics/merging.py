@@ -27,7 +27,7 @@ from topics.diffing import matching_blocks, normalise_newlines
 MERGE_BUDGET = 0.5
 PUBLISHED_MARKER = "<<<<<<< published text"
 SEPARATOR_MARKER = "======="
-SUGGESTION_MARKER = ">>>>>>> suggestion"
+SUGGESTION_MARKER = ">>>>>>>"  # then the suggested side's label: "suggestion", "your text"
 _MARKER_LINE = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 
 
@@ -76,7 +76,7 @@ def merge_texts(base: str, published: str, suggested: str, *, label: str = "sugg
             _, _, ours, theirs = group
             conflicts += 1
             out += [PUBLISHED_MARKER + "\n", *_ended(ours), SEPARATOR_MARKER + "\n"]
-            out += [*_ended(theirs), f"{SUGGESTION_MARKER[:7]} {label}\n"]
+            out += [*_ended(theirs), f"{SUGGESTION_MARKER} {label}\n"]
         else:
             out += group[1]
     text = "".join(out)
@@ -92,7 +92,7 @@ def merge_line(base: str, published: str, suggested: str, *, label: str = "sugge
     if suggested == base:
         return Merged(published, 0)
     return Merged(
-        f"{PUBLISHED_MARKER} {published} {SEPARATOR_MARKER} {suggested} {SUGGESTION_MARKER[:7]} "
+        f"{PUBLISHED_MARKER} {published} {SEPARATOR_MARKER} {suggested} {SUGGESTION_MARKER} "
         f"{label}",
         1,
     )
