@@ -254,6 +254,25 @@ def test_an_admin_search_for_a_long_number_is_still_a_search():
     assert response.status_code == 200 and "0 topics" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "seen", ["9" * 30, "-1", "abc", "1\u00b2", "", "[" * 100_000, '{"slug": ' * 5000]
+)
+def test_hostile_hidden_seen_fields_get_a_form_answer_not_a_500(seen):
+    from tests.factories import admin_topic_form, publish_body, published_topic
+
+    topic = published_topic(body="Text.")
+    client = signed_in(make_maintainer())
+    data = {**admin_topic_form(topic, body="Mine."), "seen": seen, "seen_fields": seen}
+    response = client.post(f"/admin/topics/topic/{topic.pk}/change/", data)
+    assert response.status_code in {200, 302}
+    publish_body(topic, "Theirs.", make_editor())
+    topic.refresh_from_db()
+    assert topic.body == "Theirs."  # a later publish is never overwritten by a forged page
+    restore = f"/topics/{topic.slug}/revisions/{topic.revisions.order_by('pk').first().pk}/restore/"
+    response = signed_in(make_editor("ed2")).post(restore, {"reason": "back", "seen": seen})
+    assert response.status_code in {302, 400}
+
+
 def test_saving_a_closed_round_in_the_admin_says_it_is_closed():
     round_ = make_round(slug="closed-round", slugs=("p", "q"), state="closed")
     client = signed_in(make_maintainer())

@@ -124,25 +124,27 @@ class TopicAdminForm(forms.ModelForm):
             for name in self.PLACE_FIELDS
         }
 
-    def _shown(self, name: str) -> str:
+    @staticmethod
+    def _shown(topic: Topic, name: str) -> str:
         """The stored value of `name` as the form shows it (labels, yes/no, none)."""
-        value = getattr(self.instance, name)
+        value = getattr(topic, name)
         if name == "status":
-            return self.instance.get_status_display()
+            return topic.get_status_display()
         if isinstance(value, bool):
             return "yes" if value else "no"
         return "none" if value in (None, "") else str(value)
 
-    def _keep_changes_made_meanwhile(self, cleaned) -> None:
+    def _keep_changes_made_meanwhile(self, cleaned, stored: Topic) -> None:
         """Fields another maintainer changed since this page was opened: kept as they are now
         where this save left them alone; an error where both changed them."""
-        try:
-            opened = json.loads(cleaned.get("seen_fields") or "")
-        except ValueError:
-            return  # a page from before this check: nothing to compare with
+        text = cleaned.get("seen_fields") or ""
+        try:  # the page wrote a few short values; anything else was not written by it
+            opened = json.loads(text) if len(text) <= 2000 else None
+        except (ValueError, RecursionError):
+            return
         if not isinstance(opened, dict):
             return
-        now = self._place(self.instance)
+        now = self._place(stored)
         self.data = self.data.copy()
         for name in self.PLACE_FIELDS:
             if name not in opened or now[name] == opened[name] or name not in cleaned:
@@ -152,7 +154,7 @@ class TopicAdminForm(forms.ModelForm):
             if submitted == now[name]:  # the same change on both sides
                 continue
             if submitted == opened[name]:  # left alone here: the newer value stays
-                cleaned[name] = getattr(self.instance, name)
+                cleaned[name] = getattr(stored, name)
                 # ...and is what the page shows if it comes back with an error.
                 self.data.pop(self.add_prefix(name), None)
                 if isinstance(now[name], bool):
@@ -164,35 +166,37 @@ class TopicAdminForm(forms.ModelForm):
                 self.add_error(
                     name,
                     "Someone changed this after you opened the page (it is now "
-                    f"“{self._shown(name)}”); your value is kept here: save again to use it.",
+                    f"“{self._shown(stored, name)}”); your value is kept here: "
+                    "save again to use it.",
                 )
         self.data[self.add_prefix("seen_fields")] = json.dumps(now)
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:
-            self._keep_changes_made_meanwhile(cleaned)
+        stored = self._locked() if self.instance.pk else None
+        if stored:
+            self._keep_changes_made_meanwhile(cleaned, stored)
         for name in ("title", "summary", "body"):
             if has_conflict_markers(cleaned.get(name) or ""):
                 self.add_error(name, CONFLICT_LEFT)
         if has_conflict_markers(self.data.get(self.add_prefix("tags"), "")):
             self.add_error("tags", CONFLICT_LEFT)  # read as tag names, the markers would be saved
-        if self.instance.pk and not self.errors:
-            self._merge_if_published_meanwhile(cleaned)
+        if stored and not self.errors:
+            self._merge_if_published_meanwhile(cleaned, stored)
         return cleaned
 
-    def _merge_if_published_meanwhile(self, cleaned) -> None:
-        """Refuse a save built on an older published text, merging the newer one into it.
-
-        The topic row stays locked until the admin's transaction ends, so no
-        publish slips in between this check and the save.
-        """
-        from topics.services import workflow
-
+    def _locked(self) -> Topic:
+        """The topic as stored now, its row locked until the admin's transaction ends, so
+        nothing is published or saved between these checks and this save."""
         rows = Topic.objects.filter(pk=self.instance.pk).order_by()
         if transaction.get_connection().in_atomic_block:  # the admin's view always is
             rows = rows.select_for_update(of=("self",))
-        topic = rows.get()
+        return rows.get()
+
+    def _merge_if_published_meanwhile(self, cleaned, topic: Topic) -> None:
+        """Refuse a save built on an older published text, merging the newer one into it."""
+        from topics.services import workflow
+
         try:
             workflow.check_unchanged(topic, cleaned.get("seen"))
         except workflow.PublishedMeanwhile as error:
