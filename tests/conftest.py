@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -110,6 +112,21 @@ def clear_cache():
     yield
     cache.clear()
     forget_nav()
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """Rate limits count in fixed windows; a test that fills one must not straddle two.
+
+    django-ratelimit starts a new window every period (shifted per key), so 120
+    posts against a per-minute limit were let through whenever a minute ended
+    during the loop, and the 121st was not refused. Its clock stands still here;
+    everything else keeps the real time.
+    """
+    from django_ratelimit import core
+
+    now = time.time()
+    monkeypatch.setattr(core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from tests.factories import (
 from topics.models import Feedback, Profile, ReferenceSuggestion, Revision
 from topics.services import workflow
 
-pytestmark = pytest.mark.django_db
+# Every limit here is filled within one window (see `one_rate_window`).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_rate_window")]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 User = get_user_model()

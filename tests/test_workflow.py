@@ -1125,7 +1125,7 @@ def test_review_queue_query_count_does_not_grow_with_items():
     assert count_queries(editor_client, "/review/") == small
 
 
-def test_suggestions_are_rate_limited_per_user_with_a_clear_page():
+def test_suggestions_are_rate_limited_per_user_with_a_clear_page(one_rate_window):
     topic = published_topic()
     client = signed_in(make_stakeholder())
     for n in range(30):
