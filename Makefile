@@ -56,7 +56,7 @@ demo: migrate
 	$(MANAGE) load_demo --accounts
 
 test: install-dev static ## the whole suite (SQLite, or DATABASE_URL's database)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-postgres: ## the whole suite against the local PostgreSQL
 	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/kb} $(MAKE) test

@@ -1,0 +1,39 @@
+"""The test database between tests: which tests flush it, and putting back what they took."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+
+def flushes_the_database(item: pytest.Item) -> bool:
+    """Whether `item` runs outside a rolled-back transaction (its database is flushed after)."""
+    marker = item.get_closest_marker("django_db")
+    flagged = marker is not None and bool(
+        marker.kwargs.get("transaction")
+        or marker.kwargs.get("reset_sequences")
+        or (marker.args and marker.args[0])
+    )
+    return flagged or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
+def restore_migrated_rows(config: pytest.Config) -> None:
+    """Put every test database back to the rows serialized right after migrating."""
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            rows = getattr(connection, "_test_serialized_contents", None)
+            if rows is None:
+                continue
+            # Flushed without post_migrate first: it would recreate content types
+            # and permissions under new ids, which the serialized rows then clash with.
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                database=connection.alias,
+                inhibit_post_migrate=True,
+            )
+            connection.creation.deserialize_db_from_string(rows)
