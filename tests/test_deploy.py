@@ -22,6 +22,7 @@ import pytest
 from tests.servers import (
     PRODUCTION_ENV,
     fetch,
+    migrated_database,
     run_manage,
     start_server,
 )
@@ -55,17 +56,20 @@ def test_production_refuses_to_start_without_required_settings(tmp_path, missing
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The shipped start-up with demo content: nginx in front of 2 gunicorn workers."""
+    """The shipped start-up with demo content: nginx in front of 2 gunicorn workers.
+
+    It starts on an empty database, which start.sh migrates; the demo content is
+    loaded after, from another process, as an operator would.
+    """
     folder = tmp_path_factory.mktemp("production")
     env = {
         **PRODUCTION_ENV,
         "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
         "DATA_DIR": str(folder),
     }
-    for command in (["migrate", "--noinput"], ["load_demo"]):
-        result = run_manage(*command, env=env)
-        assert result.returncode == 0, result.stderr
     running = start_server(folder)
+    result = run_manage("load_demo", env=env)
+    assert result.returncode == 0, result.stderr
     yield running
     running.stop()
 
@@ -237,6 +241,7 @@ def test_rate_limits_count_each_client_address_behind_the_front(server):
 
 
 def test_behind_a_trusted_proxy_its_forwarded_address_is_the_client(tmp_path):
+    migrated_database(tmp_path)
     running = start_server(tmp_path, KB_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
     try:
         cookie, token = signup_form(running.base)
@@ -272,6 +277,7 @@ def processes_in_group(group: int) -> list[str]:
 
 
 def test_sigterm_stops_nginx_and_gunicorn_cleanly(tmp_path):
+    migrated_database(tmp_path)
     running = start_server(tmp_path)
     status, headers, _ = fetch(f"{running.base}/healthz")
     assert (status, headers["Server"]) == (200, "nginx")
@@ -283,6 +289,7 @@ def test_sigterm_stops_nginx_and_gunicorn_cleanly(tmp_path):
 
 
 def test_start_script_exits_when_gunicorn_dies(tmp_path):
+    migrated_database(tmp_path)
     running = start_server(tmp_path)
     group = running.process.pid
     master = next(
@@ -298,6 +305,7 @@ def test_start_script_exits_when_gunicorn_dies(tmp_path):
 
 
 def test_without_the_front_gunicorn_answers_directly(tmp_path):
+    migrated_database(tmp_path)
     running = start_server(tmp_path, KB_FRONT="none")
     try:
         status, headers, body = fetch(f"{running.base}/healthz")

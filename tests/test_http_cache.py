@@ -20,7 +20,15 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_editor, make_section, publish_body, published_topic
-from tests.servers import PRODUCTION_ENV, fetch, free_port, publish_script, run_manage, start_server
+from tests.servers import (
+    PRODUCTION_ENV,
+    fetch,
+    free_port,
+    migrated_database,
+    publish_script,
+    run_manage,
+    start_server,
+)
 from topics import http_cache
 
 # --- Which pages a write purges (no Varnish needed) -------------------------------------
@@ -150,7 +158,8 @@ def cached_site(tmp_path_factory):
         "from tests.factories import make_editor, make_stakeholder;"
         "make_editor('editor'); make_stakeholder('reader')"
     )
-    for command in (["migrate", "--noinput"], ["load_demo"], ["shell", "-c", accounts]):
+    migrated_database(folder)
+    for command in (["load_demo"], ["shell", "-c", accounts]):
         result = run_manage(*command, env=env)
         assert result.returncode == 0, result.stderr
     server = start_server(folder, KB_HTTP_CACHE="varnish", KB_VARNISH_PORT=str(varnish_port))
