@@ -107,7 +107,9 @@ def pytest_runtest_teardown(item, nextitem):
     from the same database, whatever ran before it.
     """
     result = yield
-    if flushes_the_database(item):
+    # After the last test (no next one) the session's end has already dropped the
+    # test databases: there is nothing to put back.
+    if nextitem is not None and flushes_the_database(item):
         restore_migrated_rows(item.config)
     return result
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -25,7 +27,9 @@ def restore_migrated_rows(config: pytest.Config) -> None:
     with config.stash[blocking_manager_key].unblock():
         for connection in connections.all(initialized_only=True):
             rows = getattr(connection, "_test_serialized_contents", None)
-            if rows is None:
+            # Only ever a test database: once the session's end has dropped it, the
+            # connection names the real one again, which this must never flush.
+            if rows is None or not is_test_database(connection):
                 continue
             # Flushed without post_migrate first: it would recreate content types
             # and permissions under new ids, which the serialized rows then clash with.
@@ -37,3 +41,13 @@ def restore_migrated_rows(config: pytest.Config) -> None:
                 inhibit_post_migrate=True,
             )
             connection.creation.deserialize_db_from_string(rows)
+
+
+def is_test_database(connection) -> bool:
+    """Whether `connection` points at a database Django created for tests.
+
+    Django names them `test_<name>` (pytest-xdist adds `_gw0`…), and SQLite's
+    live in memory; the project sets no other test name.
+    """
+    name = str(connection.settings_dict["NAME"])
+    return Path(name).name.startswith("test_") or name == ":memory:" or "mode=memory" in name

@@ -1,10 +1,12 @@
 """The test suite's own machinery: groups on workers, and a clean database after a flush."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from tests.database import restore_migrated_rows
+from tests.database import is_test_database, restore_migrated_rows
 from topics.models import StakeholderGroup
 from topics.roles import EDITORS, STAKEHOLDERS
 
@@ -33,3 +35,17 @@ def test_after_a_flush_the_rows_the_migrations_wrote_come_back(request):
     assert roles <= set(Group.objects.values_list("name", flat=True))
     assert StakeholderGroup.objects.count() == groups
     assert Group.objects.get(name=EDITORS).permissions.count() == editors_may
+
+
+@pytest.mark.parametrize(
+    ("name", "is_test"),
+    [
+        ("test_kb", True),
+        ("test_kb_gw1", True),
+        ("file:memorydb_default?mode=memory&cache=shared", True),
+        ("kb", False),  # PostgreSQL's own, named again once the session drops test_kb
+        ("/srv/kb/var/db.sqlite3", False),
+    ],
+)
+def test_the_restore_only_ever_touches_a_test_database(name, is_test):
+    assert is_test_database(SimpleNamespace(settings_dict={"NAME": name})) is is_test
