@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -171,6 +172,38 @@ def test_concurrent_double_submits_on_postgres_leave_exactly_one_ballot():
     assert errors == []
     assert Ballot.objects.filter(round=round_).count() == 1
     assert voting.own_ballot(round_=round_, voter=voter) is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_ballot_cast_while_the_round_closes_waits_for_the_close_and_is_refused():
+    from django.db import transaction
+
+    round_ = make_round()  # this copy still says open, as the voter's page did
+    voter, maintainer = verified(), make_maintainer()
+    first = round_.candidates.values_list("pk", flat=True).first()
+    closing, errors = threading.Event(), []
+
+    def close():
+        try:
+            with transaction.atomic():
+                voting.close_round_now(round_=round_, by=maintainer)
+                closing.set()
+                time.sleep(0.5)  # the ballot arrives while the close is not yet committed
+        except Exception as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+        finally:
+            closing.set()
+            connection.close()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    closing.wait()
+    with pytest.raises(voting.RoundNotOpen, match="just closed"):
+        voting.cast_ballot(round_=round_, voter=voter, groups=[[first]])
+    closer.join()
+    assert errors == []
+    assert not Ballot.objects.filter(round=round_).exists()  # the closed results stand
 
 
 def test_a_closed_round_is_immutable():

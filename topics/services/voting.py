@@ -154,10 +154,14 @@ def own_ballot(*, round_: Round, voter) -> Ballot | None:
 def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
     """Record or replace `voter`'s ballot in an open round; exactly one per voter.
 
-    The voter's row is locked for the transaction, so simultaneous submissions
-    from one stakeholder run one after the other: the first creates the
-    ballot, the others update it. The unique constraint backs this up. Each
-    save gets a new receipt: only the latest one is in the count.
+    The round's row is locked for the transaction, then the voter's: a ballot
+    and the round's closing, or a count of its partial results, run one after
+    the other. A ballot cast while the round closes is refused once it has
+    closed (never written after the close), and one cast during a count is
+    stamped after it, so it counts toward the next batch and never toward both.
+    Simultaneous submissions from one stakeholder run one after the other: the
+    first creates the ballot, the others update it. The unique constraint backs
+    this up. Each save gets a new receipt: only the latest one is in the count.
     """
     if round_.state != Round.State.OPEN:
         raise RoundNotOpen(f"This round is {round_.get_state_display().lower()}: no ballots now.")
@@ -172,6 +176,9 @@ def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
     for attempt in range(2):
         try:
             with transaction.atomic():
+                locked = Round.objects.select_for_update().get(pk=round_.pk)
+                if locked.state != Round.State.OPEN:
+                    raise RoundNotOpen("This round has just closed: your ballot was not saved.")
                 get_user_model().objects.select_for_update().filter(pk=voter.pk).first()
                 key = voter_key(voter, round_)
                 before = Ballot.objects.filter(round=round_, voter_key=key).first()
