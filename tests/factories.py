@@ -226,6 +226,13 @@ def count_queries(client: Client, url: str) -> int:
     return queries_for(client, url)[0]
 
 
+def resubmitted(opened: dict, form, *shown: str) -> dict:
+    """What a browser posts when the admin's topic form comes back with an error: `opened`,
+    with the hidden fields and the fields named in `shown` as the page now shows them."""
+    names = ("seen", "seen_fields", "seen_text", *shown)
+    return {**opened, **{name: form[name].value() for name in names}}
+
+
 def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
     """What the admin's topic form posts (for `topic`, or a new one), with `overrides`."""
     data = {
@@ -247,7 +254,7 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
         "citations-INITIAL_FORMS": "0",
         "revisions-TOTAL_FORMS": "0",
         "revisions-INITIAL_FORMS": "0",
-        # The hidden fields: the published text, place and state the page was opened on.
+        # The hidden fields: the published revision, place, state and text the page was opened on.
         "seen": (topic.current_revision_id or "") if topic else "",
         "seen_fields": json.dumps(
             {
@@ -259,6 +266,11 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
                 "nav_title": topic.nav_title,
                 "is_home": topic.is_home,
             }
+        )
+        if topic
+        else "",
+        "seen_text": json.dumps(
+            [topic.title, topic.summary, topic.body, ", ".join(sorted(topic.tags.names()))]
         )
         if topic
         else "",

@@ -255,14 +255,29 @@ def test_an_admin_search_for_a_long_number_is_still_a_search():
 
 
 @pytest.mark.parametrize(
-    "seen", ["9" * 30, "-1", "abc", "1\u00b2", "", "[" * 100_000, '{"slug": ' * 5000]
+    "seen",
+    [
+        "9" * 30,
+        "-1",
+        "abc",
+        "1\u00b2",
+        "",
+        "[" * 100_000,
+        '{"slug": ' * 5000,
+        '["a", "b", "c"]',
+        '["a", "b", "c", 4]',
+        '["a", "b", "c", "d", "e"]',
+    ],
 )
 def test_hostile_hidden_seen_fields_get_a_form_answer_not_a_500(seen):
     from tests.factories import admin_topic_form, publish_body, published_topic
 
     topic = published_topic(body="Text.")
     client = signed_in(make_maintainer())
-    data = {**admin_topic_form(topic, body="Mine."), "seen": seen, "seen_fields": seen}
+    data = {
+        **admin_topic_form(topic, body="Mine."),
+        **dict.fromkeys(("seen", "seen_fields", "seen_text"), seen),
+    }
     response = client.post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code in {200, 302}
     publish_body(topic, "Theirs.", make_editor())

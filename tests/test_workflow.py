@@ -21,6 +21,7 @@ from tests.factories import (
     make_user,
     publish_body,
     published_topic,
+    resubmitted,
     signed_in,
 )
 from topics.models import (
@@ -787,7 +788,7 @@ def test_an_admin_save_never_overwrites_a_text_published_after_the_page_was_open
     assert form["summary"].value() == "New summary"
     assert form["body"].value() == "Line one.\n\nLine two, by Ada."
     assert form["seen"].value() == str(topic.current_revision_id)
-    again = {**opened, "body": form["body"].value(), "seen": form["seen"].value()}
+    again = resubmitted(opened, form, "body")
     assert admin_client.post(url, again).status_code == 302
     topic.refresh_from_db()
     assert (topic.summary, topic.body) == ("New summary", "Line one.\n\nLine two, by Ada.")
@@ -802,7 +803,7 @@ def test_an_admin_edit_overlapping_a_newer_text_shows_both_sides_and_is_not_save
     response = admin_client.post(url, opened)
     form = response.context["adminform"].form
     assert "<<<<<<< published text\nLine one, by Ada." in form["body"].value()
-    again = {**opened, "body": form["body"].value(), "seen": form["seen"].value()}
+    again = resubmitted(opened, form, "body")
     refused = admin_client.post(url, again)  # markers are never saved
     assert refused.status_code == 200 and "still holds a conflict" in refused.content.decode()
     topic.refresh_from_db()
@@ -817,7 +818,7 @@ def test_tags_changed_on_both_sides_are_merged_as_sets_never_a_conflict():
     url = f"/admin/topics/topic/{topic.pk}/change/"
     form = admin_client.post(url, opened).context["adminform"].form
     assert form["tags"].value() == "abi, mine, theirs"
-    again = {**opened, "tags": form["tags"].value(), "seen": form["seen"].value()}
+    again = resubmitted(opened, form, "tags")
     assert admin_client.post(url, again).status_code == 302
     assert sorted(topic.tags.names()) == ["abi", "mine", "theirs"]
 
@@ -868,10 +869,68 @@ def test_a_field_changed_on_both_sides_in_the_admin_is_shown_and_saved_only_when
     assert form["slug"].value() == "my-name"  # what was typed is kept
     topic.refresh_from_db()
     assert topic.slug == "their-name"
-    again = {**opened, "seen_fields": form["seen_fields"].value()}
+    again = resubmitted(opened, form)
     assert admin_client.post(url, again).status_code == 302
     topic.refresh_from_db()
     assert topic.slug == "my-name"
+
+
+def test_a_drafts_text_saved_meanwhile_in_the_admin_is_merged_in_never_overwritten():
+    topic = make_topic(slug="draft", status="draft", body="Line one.\n\nLine two.\n")
+    opened = admin_topic_form(topic, status="draft", body="Line one, mine.\n\nLine two.")
+    # Meanwhile another maintainer saves the draft (a draft's saves make no revision).
+    Topic.objects.filter(pk=topic.pk).update(body="Line one.\n\nLine two, theirs.\n")
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    response = admin_client.post(url, opened)
+    assert response.status_code == 200
+    assert "Someone saved another text of this topic" in response.content.decode()
+    topic.refresh_from_db()
+    assert topic.body == "Line one.\n\nLine two, theirs.\n"  # nothing was saved over it
+    form = response.context["adminform"].form
+    assert form["body"].value() == "Line one, mine.\n\nLine two, theirs.\n"
+    assert admin_client.post(url, resubmitted(opened, form, "body")).status_code == 302
+    topic.refresh_from_db()
+    assert topic.body.strip() == "Line one, mine.\n\nLine two, theirs."
+
+
+def test_an_archived_topics_line_changed_on_both_sides_shows_both_and_is_never_saved_with_markers():
+    topic = published_topic(slug="old", body="The line.\n")
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.ARCHIVED)
+    topic.refresh_from_db()
+    opened = admin_topic_form(topic, status="archived", body="The line, mine.")
+    Topic.objects.filter(pk=topic.pk).update(body="The line, theirs.\n")  # saved meanwhile
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    response = admin_client.post(url, opened)
+    form = response.context["adminform"].form
+    body = form["body"].value()
+    assert "The line, theirs." in body and "The line, mine." in body and "your text" in body
+    assert "1 place changed on both sides" in response.content.decode()
+    refused = admin_client.post(url, resubmitted(opened, form, "body"))
+    assert "still holds a conflict" in refused.content.decode()
+    resolved = resubmitted(opened, form, "body") | {"body": "The line, ours."}
+    assert admin_client.post(url, resolved).status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "The line, ours."
+
+
+def test_a_drafts_text_saved_the_same_way_meanwhile_or_left_alone_saves_at_once():
+    topic = make_topic(slug="draft", status="draft", body="Text.\n", summary="Old.")
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    same = admin_topic_form(topic, status="draft", summary="Old.", body="Text, fixed.")
+    Topic.objects.filter(pk=topic.pk).update(body="Text, fixed.\n")  # the same fix, meanwhile
+    assert admin_client.post(url, same).status_code == 302
+    topic.refresh_from_db()
+    # Only the summary changes here: the text saved meanwhile is merged in, and kept.
+    summary_only = admin_topic_form(topic, status="draft", summary="New.", body=topic.body)
+    Topic.objects.filter(pk=topic.pk).update(body="Text, fixed again.\n")
+    form = admin_client.post(url, summary_only).context["adminform"].form
+    assert form["body"].value() == "Text, fixed again.\n" and form["summary"].value() == "New."
+    assert admin_client.post(url, resubmitted(summary_only, form, "body")).status_code == 302
+    topic.refresh_from_db()
+    assert (topic.body.strip(), topic.summary) == ("Text, fixed again.", "New.")
 
 
 def test_an_order_of_zero_set_meanwhile_survives_a_form_shown_again_for_another_error():

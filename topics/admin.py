@@ -103,6 +103,7 @@ class TopicAdmin(admin.ModelAdmin):
                     "tags",
                     "seen",
                     "seen_fields",
+                    "seen_text",
                 ]
             },
         ),

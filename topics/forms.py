@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import astuple
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -83,6 +84,11 @@ class TopicAdminForm(forms.ModelForm):
     # quietly undo another's archive, move or rename made meanwhile.
     seen_fields = forms.CharField(required=False, widget=forms.HiddenInput)
     PLACE_FIELDS = ("slug", "status", "section", "parent", "order", "nav_title", "is_home")
+    # The text the page was opened on. A draft's or an archived topic's text is saved with
+    # no revision, so another maintainer's save made meanwhile is merged in from this,
+    # never overwritten unseen.
+    seen_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    TEXT_FIELDS = ("title", "summary", "body", "tags")
 
     class Meta:
         model = Topic
@@ -116,6 +122,58 @@ class TopicAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["seen"].initial = self.instance.current_revision_id
         self.fields["seen_fields"].initial = json.dumps(self._place(self.instance))
+        if self.instance.pk:
+            self.fields["seen_text"].initial = self._text_field(self.instance)
+
+    @staticmethod
+    def _text_field(topic: Topic) -> str:
+        from topics.services import workflow
+
+        return json.dumps(astuple(workflow.Text.of_topic(topic)))
+
+    def _opened_text(self, cleaned):
+        """The text the page was opened on, or None if the page did not write it."""
+        from topics.services import workflow
+
+        try:
+            values = json.loads(cleaned.get("seen_text") or "null")
+        except (ValueError, RecursionError):
+            return None
+        if not (
+            isinstance(values, list)
+            and len(values) == len(self.TEXT_FIELDS)
+            and all(isinstance(value, str) for value in values)
+        ):
+            return None
+        return workflow.Text(*values)
+
+    def _typed_text(self, cleaned):
+        from topics.services import workflow
+
+        return workflow.Text(
+            cleaned["title"],
+            cleaned.get("summary", ""),
+            cleaned["body"],
+            self.data.get(self.add_prefix("tags"), ""),  # as typed, not as tag objects
+        )
+
+    def _show_merged(self, merged, topic: Topic, **hidden) -> None:
+        """Bind the page again to `merged`, its hidden fields moved on to `topic` as stored."""
+        self.data = self.data.copy()
+        for name in self.TEXT_FIELDS:
+            self.data[self.add_prefix(name)] = getattr(merged, name)
+        self.data[self.add_prefix("seen_text")] = self._text_field(topic)
+        for name, value in hidden.items():
+            self.data[self.add_prefix(name)] = value
+
+    @staticmethod
+    def _both_changed(conflicts: int) -> str:
+        if not conflicts:
+            return ""
+        return (
+            f" {conflicts} place{'s' if conflicts > 1 else ''} changed on both sides "
+            "show both between marker lines: keep the right words, remove the markers."
+        )
 
     def _place(self, topic: Topic) -> dict:
         """The place and state of `topic` as plain values (ids for related rows)."""
@@ -183,6 +241,7 @@ class TopicAdminForm(forms.ModelForm):
             self.add_error("tags", CONFLICT_LEFT)  # read as tag names, the markers would be saved
         if stored and not self.errors:
             self._merge_if_published_meanwhile(cleaned, stored)
+            self._merge_if_saved_meanwhile(cleaned, stored)
         return cleaned
 
     def _locked(self) -> Topic:
@@ -200,28 +259,35 @@ class TopicAdminForm(forms.ModelForm):
         try:
             workflow.check_unchanged(topic, cleaned.get("seen"))
         except workflow.PublishedMeanwhile as error:
-            typed = workflow.Text(
-                cleaned["title"],
-                cleaned.get("summary", ""),
-                cleaned["body"],
-                self.data.get(self.add_prefix("tags"), ""),
-            )
             merged, conflicts, _, current = workflow.merge_published_meanwhile(
-                topic=topic, seen=error.seen, text=typed
+                topic=topic, seen=error.seen, text=self._typed_text(cleaned)
             )
-            self.data = self.data.copy()
-            for name in ("title", "summary", "body", "tags"):
-                self.data[self.add_prefix(name)] = getattr(merged, name)
-            self.data[self.add_prefix("seen")] = str(current.pk) if current else ""
-            both = (
-                f" {conflicts} place{'s' if conflicts > 1 else ''} changed on both sides "
-                "show both between marker lines: keep the right words, remove the markers."
-                if conflicts
-                else ""
-            )
+            self._show_merged(merged, topic, seen=str(current.pk) if current else "")
             raise ValidationError(
-                f"{error} Its changes are now merged into your text below.{both}"
+                f"{error} Its changes are now merged into your text below."
+                + self._both_changed(conflicts)
             ) from error
+
+    def _merge_if_saved_meanwhile(self, cleaned, topic: Topic) -> None:
+        """Refuse a save over a text another maintainer saved after this page was opened
+        (with no revision: a draft's, an archived topic's), merging theirs into it."""
+        from topics.services import workflow
+
+        opened = self._opened_text(cleaned)
+        if opened is None:
+            return
+        result = workflow.merge_saved_meanwhile(
+            opened=opened, now=workflow.Text.of_topic(topic), text=self._typed_text(cleaned)
+        )
+        if result is None:
+            return
+        merged, conflicts = result
+        self._show_merged(merged, topic)
+        raise ValidationError(
+            "Someone saved another text of this topic while you were working on it: nothing "
+            "was saved. Their changes are now merged into your text below; check it, then "
+            "save again." + self._both_changed(conflicts)
+        )
 
 
 # --- Accounts -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from topics import permissions
-from topics.diffing import DIFF_CACHE_SECONDS, text_digest
+from topics.diffing import DIFF_CACHE_SECONDS, normalise_newlines, text_digest
 from topics.markdown import MarkdownError
 from topics.merging import MERGE_BUDGET, has_conflict_markers, merge_line, merge_tags, merge_texts
 from topics.models import ReviewEvent, Revision, Section, Topic
@@ -98,6 +98,21 @@ class Text:
     @classmethod
     def of(cls, revision: Revision) -> Text:
         return cls(revision.title, revision.summary, revision.body, revision.tags)
+
+    @classmethod
+    def of_topic(cls, topic: Topic) -> Text:
+        """What `topic` says as stored now (its tags as sorted names)."""
+        tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
+        return cls(topic.title, topic.summary, topic.body, tags)
+
+    def says_the_same_as(self, other: Text) -> bool:
+        """Equal but for what a form changes on its own: newlines at the ends, tag order."""
+        return (
+            self.title.strip() == other.title.strip()
+            and self.summary.strip() == other.summary.strip()
+            and normalise_newlines(self.body).strip() == normalise_newlines(other.body).strip()
+            and set(_tag_names(self.tags)) == set(_tag_names(other.tags))
+        )
 
 
 def check_allowed(by, permission: str, doing: str) -> None:
@@ -308,6 +323,22 @@ def merge_published_meanwhile(
     return merged, conflicts, seen_revision, current
 
 
+def merge_saved_meanwhile(*, opened: Text, now: Text, text: Text) -> tuple[Text, int] | None:
+    """`text`, written over `opened`, merged with `now` if the stored text moved from
+    `opened` meanwhile with no revision (a draft's, an archived topic's); None when it did
+    not move, or when `text` says what it now says.
+
+    Returns the merged text (the editor's side of a conflict is "your text") and its
+    number of conflicts.
+    """
+    if now.says_the_same_as(opened) or now.says_the_same_as(text):
+        return None
+    if opened.body.endswith("\n") and not text.body.endswith("\n"):
+        # A field that strips its ends (the admin's) dropped the last newline: not a change.
+        text = Text(text.title, text.summary, text.body + "\n", text.tags)
+    return merge(opened, now, text, label="your text")
+
+
 def is_behind(revision: Revision) -> bool:
     """True when the text this suggestion was written from is no longer the published one."""
     topic = revision.topic
@@ -448,22 +479,17 @@ def record_direct_edit(
 ) -> Revision | None:
     """Store a maintainer's direct edit (admin) as a published revision, if the text changed."""
     current = topic.current_revision
-    tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
+    text = Text.of_topic(topic)
     if (
         current
-        and (current.title, current.summary, current.body)
-        == (
-            topic.title,
-            topic.summary,
-            topic.body,
-        )
-        and sorted(_tag_names(current.tags)) == sorted(_tag_names(tags))
+        and (current.title, current.summary, current.body) == (text.title, text.summary, text.body)
+        and sorted(_tag_names(current.tags)) == sorted(_tag_names(text.tags))
     ):
         return None
     revision = _write(
         topic,
         by,
-        Text(topic.title, topic.summary, topic.body, tags),
+        text,
         message=message,
         status=Revision.Status.PUBLISHED,
         based_on=current,
