@@ -18,6 +18,7 @@ from tests.factories import (
     make_maintainer,
     make_section,
     make_stakeholder,
+    make_topic,
     publish_body,
     published_topic,
 )
@@ -360,3 +361,37 @@ def test_a_maintainer_edits_in_the_admin_and_verifies_a_stakeholder(person, topi
     says(page, "Newbie is verified.")
     expect(row.get_by_role("button", name="Verify")).to_have_count(0)
     assert Profile.objects.get(user__username="newbie").is_verified
+
+
+def test_a_maintainer_saving_a_draft_another_saved_meanwhile_keeps_both_texts(person, topic):
+    draft = make_topic(
+        slug="draft-notes",
+        title="Draft notes",
+        status="draft",
+        section=topic.section,
+        body="Static linking is rare.\n\nShared libraries are common.\n",
+    )
+    page = person("maud")
+    sign_in(page, make_maintainer("maud"))
+    page.goto("/admin/topics/topic/")
+    page.get_by_role("link", name="Draft notes").click()
+    edit(page.locator("#id_body"), "is rare", "is rare on Linux")
+    # Meanwhile another maintainer saves the draft (a draft's saves make no revision).
+    Topic.objects.filter(pk=draft.pk).update(
+        body="Static linking is rare.\n\nShared libraries are the norm.\n"
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("main, #content").first).to_contain_text(
+        "Someone saved another text of this topic while you were working on it"
+    )
+    expect(page.locator("#id_body")).to_have_value(
+        "Static linking is rare on Linux.\n\nShared libraries are the norm.\n"
+    )
+    draft.refresh_from_db()
+    assert "the norm" in draft.body and "on Linux" not in draft.body  # nothing saved yet
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
+    draft.refresh_from_db()
+    assert (
+        draft.body.strip() == "Static linking is rare on Linux.\n\nShared libraries are the norm."
+    )

@@ -1430,3 +1430,13 @@ def test_services_check_permissions_themselves_so_no_path_can_bypass_them():
     suggestion.refresh_from_db()
     assert suggestion.status == Revision.Status.PENDING
     assert not Profile.objects.get(user=ada).is_verified
+
+
+def test_text_sent_with_a_browsers_crlf_line_ends_is_stored_with_lf():
+    topic = published_topic(slug="lines", body="A.\n\nB.\n")
+    data = admin_topic_form(topic, body="A, changed.\r\n\r\nB.\r\n")
+    response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", data)
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert "\r" not in topic.body and topic.body.startswith("A, changed.\n\nB.")
+    assert "\r" not in topic.current_revision.body

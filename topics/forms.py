@@ -29,7 +29,12 @@ from topics.tagging import parse_tags, validate_tags
 
 
 def clean_markdown(text: str) -> str:
-    """Render the text within its budget; raise a form error (never a 500) if it cannot be."""
+    """Render the text within its budget; raise a form error (never a 500) if it cannot be.
+
+    Browsers send a text area's lines ending in CRLF: the text is kept with LF, as
+    imported and merged texts are, so the same words are stored the same way.
+    """
+    text = normalise_newlines(text)
     try:
         render(text)
     except MarkdownError as exc:
