@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from dataclasses import astuple
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -269,11 +270,7 @@ def admin_topic_form(topic: Topic | None = None, **overrides) -> dict:
         )
         if topic
         else "",
-        "seen_text": json.dumps(
-            [topic.title, topic.summary, topic.body, ", ".join(sorted(topic.tags.names()))]
-        )
-        if topic
-        else "",
+        "seen_text": json.dumps(astuple(workflow.Text.of_topic(topic))) if topic else "",
     }
     data.update(overrides)
     return data

@@ -58,3 +58,13 @@ def test_a_merge_at_the_size_limit_is_bounded_and_only_coarser():
     kept = merged.text.splitlines()
     assert merged.conflicts >= 1
     assert set(published.splitlines()) <= set(kept) and set(suggested.splitlines()) <= set(kept)
+
+
+def test_merged_tags_read_back_as_the_same_names_a_lone_two_word_tag_included():
+    from topics.merging import merge_tags
+    from topics.tagging import parse_tags
+
+    merged = merge_tags('"python c", web', '"python c"', '"python c", web').text
+    assert parse_tags(merged) == ["python c"]
+    merged = merge_tags("abi", '"c, c++", abi', "abi, gpu").text
+    assert sorted(parse_tags(merged)) == ["abi", "c, c++", "gpu"]

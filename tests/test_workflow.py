@@ -1440,3 +1440,48 @@ def test_text_sent_with_a_browsers_crlf_line_ends_is_stored_with_lf():
     topic.refresh_from_db()
     assert "\r" not in topic.body and topic.body.startswith("A, changed.\n\nB.")
     assert "\r" not in topic.current_revision.body
+
+
+def test_a_lone_tag_of_two_words_stays_one_tag_through_a_merge_in_the_admin():
+    body = "Text.\n\nMore.\n"
+    topic = make_topic(slug="draft", status="draft", body=body, tags=["python c", "web"])
+    opened = admin_topic_form(
+        topic, status="draft", body="Text, mine.\n\nMore.", tags='"python c", web'
+    )
+    Topic.objects.filter(pk=topic.pk).update(body="Text.\n\nMore, theirs.\n")  # meanwhile...
+    topic.tags.set(["python c"])  # ...with "web" removed
+    admin_client = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    form = admin_client.post(url, opened).context["adminform"].form
+    assert form["tags"].value() == '"python c"'
+    assert admin_client.post(url, resubmitted(opened, form, "body", "tags")).status_code == 302
+    assert list(topic.tags.names()) == ["python c"]
+
+
+def test_a_draft_published_meanwhile_is_merged_from_the_text_the_page_was_opened_on():
+    topic = make_topic(slug="draft", status="draft", body="One.\n\nTwo.\n\nThree.\n")
+    opened = admin_topic_form(topic, status="draft", body="One, mine.\n\nTwo.\n\nThree.")
+    # Meanwhile an editor publishes the draft with its last line changed.
+    topic.body = "One.\n\nTwo.\n\nThree, theirs.\n"
+    topic.status = Topic.Status.PUBLISHED
+    topic.save()
+    workflow.record_direct_edit(topic=topic, by=make_editor())
+    response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", opened)
+    assert "Another version was published while you were working on this" in (
+        response.content.decode()
+    )
+    form = response.context["adminform"].form
+    assert form["body"].value() == "One, mine.\n\nTwo.\n\nThree, theirs.\n"  # no conflict
+
+
+def test_an_admin_save_that_changes_no_words_of_a_crlf_text_makes_no_revision():
+    topic = published_topic(slug="old-lines", body="A.\n\nB.\n")
+    Topic.objects.filter(pk=topic.pk).update(body="A.\r\n\r\nB.\r\n")  # stored before LF
+    topic.current_revision.__class__.objects.filter(pk=topic.current_revision_id).update(
+        body="A.\r\n\r\nB.\r\n"
+    )
+    topic.refresh_from_db()
+    data = admin_topic_form(topic, body=topic.body, order="3")  # only moved
+    response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", data)
+    assert response.status_code == 302
+    assert topic.revisions.count() == 1

@@ -134,7 +134,8 @@ class TopicAdminForm(forms.ModelForm):
     def _text_field(topic: Topic) -> str:
         from topics.services import workflow
 
-        return json.dumps(astuple(workflow.Text.of_topic(topic)))
+        # Not \u-escaped: with it, a long non-ASCII body and this copy outgrew a request.
+        return json.dumps(astuple(workflow.Text.of_topic(topic)), ensure_ascii=False)
 
     def _opened_text(self, cleaned):
         """The text the page was opened on, or None if the page did not write it."""
@@ -265,7 +266,10 @@ class TopicAdminForm(forms.ModelForm):
             workflow.check_unchanged(topic, cleaned.get("seen"))
         except workflow.PublishedMeanwhile as error:
             merged, conflicts, _, current = workflow.merge_published_meanwhile(
-                topic=topic, seen=error.seen, text=self._typed_text(cleaned)
+                topic=topic,
+                seen=error.seen,
+                text=self._typed_text(cleaned),
+                opened=self._opened_text(cleaned),
             )
             self._show_merged(merged, topic, seen=str(current.pk) if current else "")
             raise ValidationError(

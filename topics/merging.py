@@ -101,10 +101,10 @@ def merge_line(base: str, published: str, suggested: str, *, label: str = "sugge
 def merge_tags(base: str, published: str, suggested: str) -> Merged:
     """Merge two tag lists as sets: the published ones, plus what the suggestion added,
     less what it removed (never a conflict; names as `parse_tags` reads them)."""
-    from topics.tagging import parse_tags
+    from topics.tagging import parse_tags, tags_string
 
     old, theirs, ours = (set(parse_tags(text)) for text in (base, published, suggested))
-    return Merged(", ".join(sorted((theirs | (ours - old)) - (old - ours))), 0)
+    return Merged(tags_string((theirs | (ours - old)) - (old - ours)), 0)
 
 
 def _lines(text: str) -> list[str]:

@@ -26,6 +26,17 @@ def parse_tags(text: str) -> list[str]:
     return list(seen)
 
 
+def tags_string(names) -> str:
+    """Tag names as one string that `parse_tags` reads back as the same names (sorted).
+
+    A name with a space or a comma is quoted: bare, a lone "python c" would read
+    back as two tags.
+    """
+    return ", ".join(
+        f'"{name}"' if ("," in name or " " in name) else name for name in sorted(names)
+    )
+
+
 def validate_tags(names: list[str]) -> list[str]:
     """Return normalised names, or raise ValidationError saying which tag is wrong and why."""
     cleaned = [normalise_tag(name) for name in names if normalise_tag(name)]

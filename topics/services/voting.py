@@ -155,10 +155,12 @@ def cast_ballot(*, round_: Round, voter, groups: list[list[int]]) -> CastBallot:
     """Record or replace `voter`'s ballot in an open round; exactly one per voter.
 
     The round's row is locked for the transaction, then the voter's: a ballot
-    and the round's closing, or a count of its partial results, run one after
-    the other. A ballot cast while the round closes is refused once it has
-    closed (never written after the close), and one cast during a count is
+    and a maintainer's *Close now*, or a count of its partial results, run one
+    after the other. A ballot cast while the round is closed that way waits and
+    is refused (never written after the close), and one cast during a count is
     stamped after it, so it counts toward the next batch and never toward both.
+    (A round that closes by its clock is checked against that clock here, in the
+    same transaction as the write.)
     Simultaneous submissions from one stakeholder run one after the other: the
     first creates the ballot, the others update it. The unique constraint backs
     this up. Each save gets a new receipt: only the latest one is in the count.

@@ -102,7 +102,9 @@ class Text:
     @classmethod
     def of_topic(cls, topic: Topic) -> Text:
         """What `topic` says as stored now (its tags as sorted names)."""
-        tags = ", ".join(sorted(tag.name for tag in topic.tags.all()))
+        from topics.tagging import tags_string
+
+        tags = tags_string(tag.name for tag in topic.tags.all())
         return cls(topic.title, topic.summary, topic.body, tags)
 
     def says_the_same_as(self, other: Text) -> bool:
@@ -303,19 +305,21 @@ def merge(
 
 
 def merge_published_meanwhile(
-    *, topic: Topic, seen: int | None, text: Text
+    *, topic: Topic, seen: int | None, text: Text, opened: Text | None = None
 ) -> tuple[Text, int, Revision | None, Revision | None]:
     """`text`, written against published revision `seen`, merged with what was published
     since (after PublishedMeanwhile), for the editor to check and save again.
 
-    Returns the merged text (the editor's side of a conflict is "your text"), its
-    number of conflicts, the revision seen (None if unknown) and the current one.
+    `opened` is the text the page was opened on, the base when no revision was
+    published then (a draft published meanwhile). Returns the merged text (the
+    editor's side of a conflict is "your text"), its number of conflicts, the
+    revision seen (None if unknown) and the current one.
     """
     current = Topic.objects.get(pk=topic.pk).current_revision
     seen_revision = Revision.objects.filter(pk=seen, topic_id=topic.pk).first() if seen else None
     if current is None:
         return text, 0, seen_revision, None
-    base = Text.of(seen_revision) if seen_revision else None
+    base = Text.of(seen_revision) if seen_revision else opened
     if base and base.body.endswith("\n") and not text.body.endswith("\n"):
         # A field that strips its ends (the admin's) dropped the last newline: not a change.
         text = Text(text.title, text.summary, text.body + "\n", text.tags)
@@ -480,12 +484,8 @@ def record_direct_edit(
     """Store a maintainer's direct edit (admin) as a published revision, if the text changed."""
     current = topic.current_revision
     text = Text.of_topic(topic)
-    if (
-        current
-        and (current.title, current.summary, current.body) == (text.title, text.summary, text.body)
-        and sorted(_tag_names(current.tags)) == sorted(_tag_names(text.tags))
-    ):
-        return None
+    if current and Text.of(current).says_the_same_as(text):
+        return None  # a save that changed no words (a move, a CRLF text stored as LF)
     revision = _write(
         topic,
         by,
