@@ -1485,3 +1485,13 @@ def test_an_admin_save_that_changes_no_words_of_a_crlf_text_makes_no_revision():
     response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", data)
     assert response.status_code == 302
     assert topic.revisions.count() == 1
+
+
+def test_an_admin_save_keeps_a_code_block_the_body_starts_with():
+    topic = published_topic(slug="code-first", body="    pip install kb\n\nThen run it.\n")
+    data = admin_topic_form(topic, body=topic.body, summary="Installing.")
+    response = signed_in(make_maintainer()).post(f"/admin/topics/topic/{topic.pk}/change/", data)
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert topic.body == "    pip install kb\n\nThen run it.\n"
+    assert "<pre>" in topic.body_html

@@ -127,6 +127,8 @@ class TopicAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["seen"].initial = self.instance.current_revision_id
         self.fields["seen_fields"].initial = json.dumps(self._place(self.instance))
+        # Markdown's first line may be indented (a code block): stripped, it became prose.
+        self.fields["body"].strip = False
         if self.instance.pk:
             self.fields["seen_text"].initial = self._text_field(self.instance)
 
