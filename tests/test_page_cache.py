@@ -21,6 +21,17 @@ from topics.services import workflow
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def one_minute(monkeypatch):
+    """Pages and the navigation are keyed by the minute; a test that counts renders,
+    builds or compressions must not straddle two (one did, in CI, when a minute
+    ended between its requests). The minute stands still unless a test turns it."""
+    from topics.page_cache import current_minute
+
+    minute = current_minute()
+    monkeypatch.setattr("topics.page_cache.current_minute", lambda: minute)
+
+
 def test_a_repeated_anonymous_request_costs_one_query(client, monkeypatch):
     monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # check on every hit
     topic = published_topic()
