@@ -20,9 +20,11 @@ CHROMIUM_ARGS = [
 @contextmanager
 def chromium_browser():
     """A browser in which each context is one person (own cookies); closed on exit."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright, _orm_beside_playwright():
+    outside = {alias: connections[alias] for alias in connections}
+    with sync_playwright() as playwright, _orm_beside_playwright(outside):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
@@ -31,17 +33,23 @@ def chromium_browser():
 
 
 @contextmanager
-def _orm_beside_playwright():
-    """Let tests query between browser steps.
+def _orm_beside_playwright(outside: dict):
+    """Let tests query between browser steps, on the test's own connections.
 
     Playwright's synchronous API leaves its event loop marked as running in this
     thread while it is started, and Django then refuses the ORM ("async context").
-    The project has no async code for that check to guard. (Playwright is started
-    per test: while it runs, Django also sees other connection objects, so a
+    The project has no async code for that check to guard. Django also keeps
+    connections per async context: with a loop running, this thread would open
+    a second connection of its own, so the test's connections (`outside`, taken
+    before the loop started) are put back. (Playwright is started per test: a
     browser shared between tests would lose pytest-django's serialized data.)
     """
+    from django.db import connections
+
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    for alias, connection in outside.items():
+        connections[alias] = connection
     try:
         yield
     finally:

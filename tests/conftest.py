@@ -114,6 +114,35 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, the test database is a file (in memory-backed /dev/shm where there is one).
+
+    Django's default, one in-memory database in shared-cache mode, locks whole
+    tables between connections and fails at once instead of waiting ("database
+    table is locked"). Each live-server request opens its own connection, and
+    so does test code run while Playwright's loop runs, so a browser test
+    failed now and then when a page's request and the test wrote to the same
+    table together. A file behaves as the site's own database does: the same
+    WAL mode, and a writer waits for the lock (kb/settings.py).
+    """
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    shm = Path("/dev/shm")  # noqa: S108 (mkdtemp below makes a private folder there)
+    folder = Path(
+        tempfile.mkdtemp(
+            prefix="kb-test-db-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+        )
+    )
+    default.setdefault("TEST", {})["NAME"] = str(folder / "test_kb.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hasher():
     """Hashing with PBKDF2 dominates user-heavy tests; what they test is not the hash."""

@@ -1,12 +1,16 @@
-"""The test suite's own machinery: groups on workers, and a clean database after a flush."""
+"""The test suite's own machinery: groups on workers, the test database, a clean one after
+a flush, and the ORM beside a browser."""
 
+import threading
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
+from django.db import connections
 
 from tests.database import is_test_database, restore_migrated_rows
+from tests.factories import make_user
 from topics.models import StakeholderGroup
 from topics.roles import EDITORS, STAKEHOLDERS
 
@@ -42,6 +46,7 @@ def test_after_a_flush_the_rows_the_migrations_wrote_come_back(request):
     [
         ("test_kb", True),
         ("test_kb_gw1", True),
+        ("/somewhere/kb-test-db-x1y2/test_kb.sqlite3", True),
         ("file:memorydb_default?mode=memory&cache=shared", True),
         ("kb", False),  # PostgreSQL's own, named again once the session drops test_kb
         ("/srv/kb/var/db.sqlite3", False),
@@ -49,3 +54,44 @@ def test_after_a_flush_the_rows_the_migrations_wrote_come_back(request):
 )
 def test_the_restore_only_ever_touches_a_test_database(name, is_test):
     assert is_test_database(SimpleNamespace(settings_dict={"NAME": name})) is is_test
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_writes_to_a_table_another_connection_is_reading():
+    """As a live-server request reads while a browser test writes. SQLite's shared-memory
+    test database refused such a write at once ("database table is locked: auth_user"),
+    and browser tests failed now and then; the file the suite uses lets it through."""
+    make_user(username="ada")
+    make_user(username="grace")
+    reading, finished = threading.Event(), threading.Event()
+
+    def request():
+        try:
+            with connections["default"].cursor() as cursor:  # this thread's own connection
+                cursor.execute("SELECT username FROM auth_user")
+                cursor.fetchone()  # one row of two: the statement is still open
+                reading.set()
+                finished.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    try:
+        assert reading.wait(10)
+        make_user(username="mary")
+    finally:
+        finished.set()
+        thread.join()
+    assert User.objects.filter(username="mary").exists()
+
+
+@pytest.mark.browser
+def test_code_run_beside_playwright_queries_on_the_tests_own_connection():
+    """With Playwright's loop running, Django would open a second connection in this
+    thread: the test's writes would then race its own reads on another connection."""
+    from tests.browser import chromium_browser
+
+    outside = connections["default"]
+    with chromium_browser():
+        assert connections["default"] is outside
