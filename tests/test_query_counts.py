@@ -45,7 +45,7 @@ TABLE = [
     ("anonymous", "/tags/abi/", 4),
     ("anonymous", "/feed/", 2),
     ("anonymous", "/changes/", 4),
-    ("anonymous", "/sitemap.xml", 8),
+    ("anonymous", "/sitemap.xml", 6),
     ("anonymous", "/rounds/", 3),
     ("anonymous", "/rounds/closed/", 4),
     ("anonymous", "/rounds/closed/results/", 4),

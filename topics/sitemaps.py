@@ -13,12 +13,14 @@ from topics.page_cache import cached_for_readers
 
 
 class SiteSitemap(Sitemap):
-    """Locations on the address set in the admin (Site identity), if any."""
+    """Locations on `address` (the one set in the admin's Site identity), if any."""
+
+    def __init__(self, address: str = ""):
+        self.address = urlsplit(address)
 
     def get_urls(self, page=1, site=None, protocol=None):
-        address = urlsplit(SiteIdentity.current().url)
-        if address.netloc:
-            return self._urls(page, address.scheme, address.netloc)
+        if self.address.netloc:
+            return self._urls(page, self.address.scheme, self.address.netloc)
         return super().get_urls(page=page, site=site, protocol=protocol)
 
 
@@ -58,4 +60,6 @@ SITEMAPS = {"pages": PageSitemap, "sections": SectionSitemap, "topics": TopicSit
 @cached_for_readers(params=("p",))
 def sitemap_xml(request: HttpRequest) -> HttpResponse:
     """Django's sitemap view, kept for readers like any page (every topic's URL and date)."""
-    return sitemap(request, sitemaps=SITEMAPS).render()
+    address = SiteIdentity.current().url  # read once for every part of the map
+    sitemaps = {name: part(address) for name, part in SITEMAPS.items()}
+    return sitemap(request, sitemaps=sitemaps).render()
