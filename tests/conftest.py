@@ -195,6 +195,18 @@ def one_rate_window(monkeypatch):
 
 
 @pytest.fixture
+def one_minute(monkeypatch):
+    """Pages and the navigation are keyed by the minute (topics/page_cache.py); a test
+    that counts renders, builds or compressions must not straddle two (one did, in CI,
+    when a minute ended between its requests). The minute stands still unless a test
+    turns it."""
+    from topics.page_cache import current_minute
+
+    minute = current_minute()
+    monkeypatch.setattr("topics.page_cache.current_minute", lambda: minute)
+
+
+@pytest.fixture
 def user(db):
     return make_user(username="reader")
 

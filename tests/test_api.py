@@ -81,7 +81,7 @@ API_READS = ["/api/topics/", "/api/topics/abi/", "/api/references/", "/sitemap.x
 
 @pytest.mark.parametrize("url", API_READS)
 def test_a_repeated_anonymous_read_is_answered_from_the_stored_copy(
-    client, topics, monkeypatch, url
+    client, topics, monkeypatch, one_minute, url
 ):
     monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", 0)  # check on every hit
     first, body = queries_for(client, url)

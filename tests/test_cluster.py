@@ -36,7 +36,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CLUSTER = BASE_DIR / "scripts" / "cluster.sh"
 PASSWORD = "a-long-test-password"  # tests.factories.make_user's
 TOPIC = "how-topics-are-curated"  # a demo topic
-SIGN_IN_LIMIT = 6  # KB_SIGN_IN_RATE for this cluster: per address, per 10 minutes
+SIGN_IN_LIMIT = 6  # KB_SIGN_IN_RATE for this cluster: per address, per week
+# (the real servers' clock runs: over a week, no window ends during the test's 12 sign-ins)
 
 # Accounts, and a suggestion waiting for an editor; prints the suggestion's id.
 SETUP = f"""
@@ -96,7 +97,7 @@ def cluster():
         "KB_CLUSTER_PG_PORT": str(free_port()),
         "KB_CLUSTER_REPLICA_PORT": str(free_port()),
         "KB_CLUSTER_REDIS_PORT": str(free_port()),
-        "KB_SIGN_IN_RATE": f"{SIGN_IN_LIMIT}/10m",
+        "KB_SIGN_IN_RATE": f"{SIGN_IN_LIMIT}/7d",
         "PYTHON": sys.executable,
     }
     try:
@@ -176,10 +177,12 @@ def test_a_publish_through_one_app_server_is_served_fresh_by_the_other(cluster):
     started = time.monotonic()
     while sentence not in (page := fetch(topic)[2]) and time.monotonic() - started < 5:
         time.sleep(0.05)
-    print(f"the publish showed on the other app server after {time.monotonic() - started:.2f} s")
+    seen = time.monotonic()
+    print(f"the publish showed on the other app server after {seen - started:.2f} s")
     assert sentence in page
-    # Once that second has passed, every worker of it shows it, whichever answers.
-    time.sleep(max(0.0, started + VERSION_CHECK_SECONDS + 0.1 - time.monotonic()))
+    # A worker that read the version before then (from a replica still behind, say) keeps
+    # that reading a second at most: after that, every worker shows it, whichever answers.
+    time.sleep(max(0.0, seen + VERSION_CHECK_SECONDS + 0.1 - time.monotonic()))
     for _ in range(6):
         assert sentence in fetch(topic)[2]
 

@@ -1,5 +1,6 @@
 """The whole-page cache for anonymous readers: fast, and never stale or personal."""
 
+import math
 import time
 
 import pytest
@@ -22,14 +23,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def one_minute(monkeypatch):
-    """Pages and the navigation are keyed by the minute; a test that counts renders,
-    builds or compressions must not straddle two (one did, in CI, when a minute
-    ended between its requests). The minute stands still unless a test turns it."""
-    from topics.page_cache import current_minute
-
-    minute = current_minute()
-    monkeypatch.setattr("topics.page_cache.current_minute", lambda: minute)
+def still_clock(one_minute, monkeypatch):
+    """The minute stands still (conftest.one_minute), and each process reads the content
+    version once, not again a second later: a test that says a second has passed sets
+    VERSION_CHECK_SECONDS to 0. Under load, a test's requests can span a second."""
+    monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", math.inf)
 
 
 def test_a_repeated_anonymous_request_costs_one_query(client, monkeypatch):

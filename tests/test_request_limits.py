@@ -67,7 +67,7 @@ def signup_attempts(client, count: int, **headers: str) -> list[int]:
     return statuses
 
 
-def test_forged_forwarding_headers_do_not_escape_the_per_address_limit(client, db):
+def test_forged_forwarding_headers_do_not_escape_the_per_address_limit(client, db, one_rate_window):
     statuses = signup_attempts(
         client, 11, **{"X-Forwarded-For": "10.0.0.{n}", "X-Real-IP": "10.0.1.{n}"}
     )
@@ -75,7 +75,9 @@ def test_forged_forwarding_headers_do_not_escape_the_per_address_limit(client, d
     assert statuses[10] in REFUSED
 
 
-def test_behind_a_trusted_front_each_client_address_has_its_own_limit(client, db, settings):
+def test_behind_a_trusted_front_each_client_address_has_its_own_limit(
+    client, db, settings, one_rate_window
+):
     settings.KB_CLIENT_ADDRESS_HEADER = "X-Real-IP"
     assert signup_attempts(client, 11, **{"X-Real-IP": "10.0.1.{n}"}) == [200] * 11
     # The address the front wrote is the last one; a client's own entries come first.
