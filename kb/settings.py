@@ -265,6 +265,8 @@ KB_MAX_BODY_CHARS = int(env("KB_MAX_BODY_CHARS", "300000"))
 # Every render runs in a child process stopped after this many seconds (and
 # at this much memory), whatever the text: see topics/render_worker.py.
 KB_RENDER_TIMEOUT = float(env("KB_RENDER_TIMEOUT", "0.6"))
+# Imports (manage.py import_mkdocs) run from the command line: each page may take this long.
+KB_IMPORT_RENDER_TIMEOUT = float(env("KB_IMPORT_RENDER_TIMEOUT", "10"))
 KB_RENDER_MEMORY_MB = int(env("KB_RENDER_MEMORY_MB", "1024"))
 
 # --- Tags --------------------------------------------------------------------

@@ -326,3 +326,42 @@ def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_s
         "from the file",
         "written on the site",
     ]
+
+
+# Imports run from the command line: each page has the import's render budget, not a web
+# request's, so a busy machine does not cost a page; a runaway page is still stopped.
+
+
+def test_each_page_of_an_import_has_the_import_budget_not_a_web_requests(
+    tmp_path, settings, monkeypatch
+):
+    from topics import render_worker
+    from topics.markdown import render
+
+    settings.KB_RENDER_TIMEOUT, settings.KB_IMPORT_RENDER_TIMEOUT = 0.6, 7.0
+    budgets = []
+    real = render_worker.RenderWorker.render
+
+    def noting_the_budget(worker, body, resolver, *, timeout):
+        budgets.append(timeout)
+        return real(worker, body, resolver, timeout=timeout)
+
+    monkeypatch.setattr(render_worker.RenderWorker, "render", noting_the_budget)
+    site = make_site(
+        tmp_path, ["a.md", "b.md"], {"a.md": "# A\n\nFirst *page*.", "b.md": "# B\n\nSecond."}
+    )
+    report = MkDocsImporter(site).run()
+    assert report.problems == [] and "<em>page</em>" in Topic.objects.get(slug="a").body_html
+    assert len(budgets) >= 2 and set(budgets) == {7.0}
+    render("# After the import")
+    assert budgets[-1] == 0.6  # a web request's budget again
+
+
+def test_an_import_still_stops_a_runaway_page_and_says_which(tmp_path, settings):
+    settings.KB_IMPORT_RENDER_TIMEOUT = 0.5
+    runaway = "[^1]\n\n" * 12000 + "[^1]: x"  # seconds of work for Python-Markdown
+    site = make_site(tmp_path, ["a.md", "slow.md"], {"a.md": "# A\n\nFine.", "slow.md": runaway})
+    report = MkDocsImporter(site).run()
+    [problem] = report.problems
+    assert "slow.md" in problem and "took too long to render (over 0.5 seconds)" in problem
+    assert list(Topic.objects.values_list("slug", flat=True)) == ["a"]

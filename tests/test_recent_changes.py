@@ -24,6 +24,7 @@ def unhurried_sizes(monkeypatch):
     Chromium). The budget's own test sets it back."""
     monkeypatch.setattr("topics.views.changes.SIZE_BUDGET", 60)
 
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

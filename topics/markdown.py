@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -347,20 +349,40 @@ def check_renderable(body: str) -> None:
         )
 
 
+# The time a render may take where no `timeout` is given, inside `render_budget`.
+_budget: ContextVar[float | None] = ContextVar("render_budget", default=None)
+
+
+@contextmanager
+def render_budget(seconds: float) -> Iterator[None]:
+    """Renders inside take up to `seconds` each, where none is given.
+
+    Imports run from the command line, not in a web worker: a page that renders
+    in 0.15 s must not be dropped because the machine is busy for a moment
+    (KB_IMPORT_RENDER_TIMEOUT). A runaway page is still stopped.
+    """
+    token = _budget.set(seconds)
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
 def render(
     body: str, *, resolve_link: LinkResolver | None = None, timeout: float | None = None
 ) -> Rendered:
     """Render Markdown to sanitised HTML, a sanitised table of contents and plain text.
 
     The work runs in a separate process stopped after `timeout` seconds
-    (``KB_RENDER_TIMEOUT`` by default) or at its memory limit; either way
+    (by default ``KB_RENDER_TIMEOUT``, or the `render_budget` around the call)
+    or at its memory limit; either way
     the text is refused with a MarkdownError that says why. `resolve_link`
     is sent to that process, so it must be picklable (see topics/links.py).
     """
     from topics import render_worker
 
     check_renderable(body)
-    budget = settings.KB_RENDER_TIMEOUT if timeout is None else timeout
+    budget = timeout if timeout is not None else _budget.get() or settings.KB_RENDER_TIMEOUT
     try:
         return render_worker.render_worker().render(body, resolve_link, timeout=budget)
     except render_worker.RenderTimeout as exc:

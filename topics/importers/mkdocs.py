@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -39,7 +40,7 @@ from topics.importers.mkdocs_source import (
 )
 from topics.importers.site_identity import identity_from_mkdocs
 from topics.links import MkDocsLinks, line_of, relative_links, split_relative
-from topics.markdown import MarkdownError, render
+from topics.markdown import MarkdownError, render, render_budget
 from topics.models import (
     IMPORTED_MEDIA_DIR,
     Image,
@@ -90,6 +91,10 @@ class MkDocsImporter:
 
     def run(self, *, history: Path | None = None, git_history: bool = False) -> ImportReport:
         """Import the project; its history from the `history` file, or else from git if asked."""
+        with render_budget(settings.KB_IMPORT_RENDER_TIMEOUT):
+            return self._run(history=history, git_history=git_history)
+
+    def _run(self, *, history: Path | None, git_history: bool) -> ImportReport:
         config = self._load_config()
         self.docs = self.directory / str(config.get("docs_dir") or "docs")
         if not self.docs.is_dir():
