@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.database import flushes_the_database, restore_migrated_rows
+from tests.database import flushes_the_database, private_database_folder, restore_migrated_rows
 from tests.factories import make_user
 from topics.navigation import forget_nav
 
@@ -132,12 +132,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if default["ENGINE"] != "django.db.backends.sqlite3":
         yield
         return
-    shm = Path("/dev/shm")  # noqa: S108 (mkdtemp below makes a private folder there)
-    folder = Path(
-        tempfile.mkdtemp(
-            prefix="kb-test-db-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        )
-    )
+    folder = private_database_folder()
     default.setdefault("TEST", {})["NAME"] = str(folder / "test_kb.sqlite3")
     yield
     shutil.rmtree(folder, ignore_errors=True)

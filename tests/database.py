@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,3 +55,38 @@ def is_test_database(connection) -> bool:
     """
     name = str(connection.settings_dict["NAME"])
     return Path(name).name.startswith("test_") or name == ":memory:" or "mode=memory" in name
+
+
+# A folder per test process, named for it: kb-test-db-<pid>-<random>.
+FOLDER_PREFIX = "kb-test-db-"
+SHM = Path("/dev/shm")  # noqa: S108 (a private folder is made there, see below)
+# /dev/shm may be small (64 MB in a default container) and Chromium uses it too.
+SHM_FREE_BYTES = 512 * 1024 * 1024
+
+
+def private_database_folder() -> Path:
+    """A new private folder for this process's SQLite test database.
+
+    In memory-backed /dev/shm when it has room, else the temporary folder.
+    Folders left by runs that were killed (their process is gone) are removed.
+    """
+    usable = SHM.is_dir() and os.access(SHM, os.W_OK)
+    if usable:
+        stats = os.statvfs(SHM)
+        usable = stats.f_bavail * stats.f_frsize >= SHM_FREE_BYTES
+    parent = SHM if usable else Path(tempfile.gettempdir())
+    for left in parent.glob(f"{FOLDER_PREFIX}*"):
+        pid = re.match(rf"{FOLDER_PREFIX}(\d+)-", left.name)
+        if pid and not _alive(int(pid.group(1))):
+            shutil.rmtree(left, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

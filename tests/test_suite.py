@@ -1,6 +1,10 @@
 """The test suite's own machinery: groups on workers, the test database, a clean one after
 a flush, and the ORM beside a browser."""
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from types import SimpleNamespace
 
@@ -9,7 +13,12 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import connections
 
-from tests.database import is_test_database, restore_migrated_rows
+from tests.database import (
+    FOLDER_PREFIX,
+    is_test_database,
+    private_database_folder,
+    restore_migrated_rows,
+)
 from tests.factories import make_user
 from topics.models import StakeholderGroup
 from topics.roles import EDITORS, STAKEHOLDERS
@@ -95,3 +104,23 @@ def test_code_run_beside_playwright_queries_on_the_tests_own_connection():
     outside = connections["default"]
     with chromium_browser():
         assert connections["default"] is outside
+
+
+def test_a_killed_runs_database_folder_is_removed_and_a_running_ones_kept():
+    """A run killed before its end leaves its database in memory-backed /dev/shm."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 (our own interpreter)
+    gone.wait()
+    mine = private_database_folder()  # where this machine puts them
+    killed = mine.parent / f"{FOLDER_PREFIX}{gone.pid}-abc"
+    running = mine.parent / f"{FOLDER_PREFIX}{os.getpid()}-def"
+    made = [mine, killed, running]
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / "test_kb.sqlite3").write_bytes(b"rows")
+    try:
+        made.append(private_database_folder())
+        assert not killed.exists() and running.exists()
+        assert made[-1].name.startswith(f"{FOLDER_PREFIX}{os.getpid()}-")
+    finally:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
