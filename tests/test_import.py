@@ -365,3 +365,13 @@ def test_an_import_still_stops_a_runaway_page_and_says_which(tmp_path, settings)
     [problem] = report.problems
     assert "slow.md" in problem and "took too long to render (over 0.5 seconds)" in problem
     assert list(Topic.objects.values_list("slug", flat=True)) == ["a"]
+
+
+def test_an_import_names_each_page_slower_to_render_than_an_edit_may_take(tmp_path, settings):
+    settings.KB_RENDER_TIMEOUT = 1e-9  # every page is slower than that
+    site = make_site(tmp_path, ["a.md"], {"a.md": "# A\n\nText."})
+    shown = StringIO()
+    call_command("import_mkdocs", str(site), stdout=StringIO(), stderr=shown)
+    assert Topic.objects.get(slug="a").body_html == "<p>Text.</p>"  # imported all the same
+    [line] = [line for line in shown.getvalue().splitlines() if "slow to render" in line]
+    assert "a.md: took" in line and "changes to it will be refused" in line

@@ -27,7 +27,10 @@ def still_clock(one_minute, monkeypatch):
     """The minute stands still (conftest.one_minute), and each process reads the content
     version once, not again a second later: a test that says a second has passed sets
     VERSION_CHECK_SECONDS to 0. Under load, a test's requests can span a second."""
+    from topics.page_cache import forget_version
+
     monkeypatch.setattr("topics.page_cache.VERSION_CHECK_SECONDS", math.inf)
+    forget_version()  # nothing read in an earlier test is kept
 
 
 def test_a_repeated_anonymous_request_costs_one_query(client, monkeypatch):

@@ -135,7 +135,7 @@ def test_each_change_shows_its_author_with_the_role_of_staff_and_its_date(client
     listed = rows(client.get("/changes/").content.decode())
     assert "Eddie" in listed[0] and "role-badge" in listed[0] and "editor" in listed[0]
     assert "Ralf Gommers" in listed[1] and "role-badge" not in listed[1]
-    assert f'datetime="{edited.created_at:%Y-%m-%d}' in listed[0]
+    assert f'datetime="{timezone.localtime(edited.created_at):%Y-%m-%d}' in listed[0]
 
 
 def test_names_with_markup_are_shown_as_text_on_every_row(client):

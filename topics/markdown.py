@@ -382,7 +382,12 @@ def render(
     from topics import render_worker
 
     check_renderable(body)
-    budget = timeout if timeout is not None else _budget.get() or settings.KB_RENDER_TIMEOUT
+    if timeout is not None:
+        budget = timeout
+    elif (scoped := _budget.get()) is not None:
+        budget = scoped
+    else:
+        budget = settings.KB_RENDER_TIMEOUT
     try:
         return render_worker.render_worker().render(body, resolve_link, timeout=budget)
     except render_worker.RenderTimeout as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,6 +76,8 @@ class ImportReport:
     revisions_created: int = 0
     problems: list[str] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
+    # Imported, but slower to render than an edit or a preview may be on the site.
+    slow_pages: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -95,6 +98,7 @@ class MkDocsImporter:
             return self._run(history=history, git_history=git_history)
 
     def _run(self, *, history: Path | None, git_history: bool) -> ImportReport:
+        render("")  # the render process is started before any page is timed
         config = self._load_config()
         self.docs = self.directory / str(config.get("docs_dir") or "docs")
         if not self.docs.is_dir():
@@ -260,11 +264,20 @@ class MkDocsImporter:
         text = self._read_page(page.path)
         if text is None:
             return []
+        started = time.perf_counter()
         try:
             render(text)
         except MarkdownError as exc:
             self.report.problems.append(f"{self.docs / page.path}: cannot be rendered: {exc}")
             return []
+        took = time.perf_counter() - started
+        if took > settings.KB_RENDER_TIMEOUT:
+            self.report.slow_pages.append(
+                f"{self.docs / page.path}: took {took:.1f} s to render, over the "
+                f"{settings.KB_RENDER_TIMEOUT:g} s an edit or a preview may take on the site "
+                "(KB_RENDER_TIMEOUT): readers see it, but changes to it will be refused "
+                "until it is split or shortened"
+            )
         meta, text = split_front_matter(text)
         h1, body = split_title(text)
         title = str(meta.get("title") or h1 or page.title or _title_from_path(page.path))[:200]

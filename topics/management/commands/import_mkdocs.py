@@ -107,6 +107,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(f"problem: {problem}"))
         for collision in report.collisions:
             self.stderr.write(self.style.WARNING(f"URL collision: {collision}"))
+        for slow in report.slow_pages:
+            self.stderr.write(self.style.WARNING(f"slow to render: {slow}"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {report.pages} pages ({report.pages_created} new, "
