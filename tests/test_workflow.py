@@ -1495,3 +1495,14 @@ def test_an_admin_save_keeps_a_code_block_the_body_starts_with():
     topic.refresh_from_db()
     assert topic.body == "    pip install kb\n\nThen run it.\n"
     assert "<pre>" in topic.body_html
+
+
+def test_a_final_newline_a_form_dropped_is_not_a_change_to_merge():
+    """Pages opened before the admin kept a body's ends sent it without its last newline:
+    that merged as a change to the last line, a conflict with anyone who edited it."""
+    opened = workflow.Text("T", "", "First paragraph.\n\nLast paragraph.\n")
+    now = workflow.Text("T", "", "First paragraph.\n\nLast paragraph, edited meanwhile.\n")
+    typed = workflow.Text("T", "", "First paragraph, edited here.\n\nLast paragraph.")
+    merged, conflicts = workflow.merge_saved_meanwhile(opened=opened, now=now, text=typed)
+    assert conflicts == 0
+    assert merged.body == "First paragraph, edited here.\n\nLast paragraph, edited meanwhile.\n"

@@ -116,6 +116,16 @@ class Text:
             and set(_tag_names(self.tags)) == set(_tag_names(other.tags))
         )
 
+    def ending_like(self, base: Text | None) -> Text:
+        """This text with the final newline `base` ends with, if a form dropped it.
+
+        A field that strips its ends (the admin's, on pages opened before it kept
+        them) drops the last newline: that is not a change to merge.
+        """
+        if base is None or not base.body.endswith("\n") or self.body.endswith("\n"):
+            return self
+        return Text(self.title, self.summary, self.body + "\n", self.tags)
+
 
 def check_allowed(by, permission: str, doing: str) -> None:
     """Raise NotAllowed unless `by` holds `permission` (None is the system: imports, commands).
@@ -320,10 +330,7 @@ def merge_published_meanwhile(
     if current is None:
         return text, 0, seen_revision, None
     base = Text.of(seen_revision) if seen_revision else opened
-    if base and base.body.endswith("\n") and not text.body.endswith("\n"):
-        # A field that strips its ends (the admin's) dropped the last newline: not a change.
-        text = Text(text.title, text.summary, text.body + "\n", text.tags)
-    merged, conflicts = merge(base, Text.of(current), text, label="your text")
+    merged, conflicts = merge(base, Text.of(current), text.ending_like(base), label="your text")
     return merged, conflicts, seen_revision, current
 
 
@@ -337,10 +344,7 @@ def merge_saved_meanwhile(*, opened: Text, now: Text, text: Text) -> tuple[Text,
     """
     if now.says_the_same_as(opened) or now.says_the_same_as(text):
         return None
-    if opened.body.endswith("\n") and not text.body.endswith("\n"):
-        # A field that strips its ends (the admin's) dropped the last newline: not a change.
-        text = Text(text.title, text.summary, text.body + "\n", text.tags)
-    return merge(opened, now, text, label="your text")
+    return merge(opened, now, text.ending_like(opened), label="your text")
 
 
 def is_behind(revision: Revision) -> bool:
