@@ -1506,3 +1506,13 @@ def test_a_final_newline_a_form_dropped_is_not_a_change_to_merge():
     merged, conflicts = workflow.merge_saved_meanwhile(opened=opened, now=now, text=typed)
     assert conflicts == 0
     assert merged.body == "First paragraph, edited here.\n\nLast paragraph, edited meanwhile.\n"
+
+
+def test_a_title_whose_spaces_the_form_collapsed_is_not_a_change_to_merge():
+    """An imported title may hold two spaces in a row; the title field makes them one."""
+    opened = workflow.Text("Wheels  and  SIMD", "", "Body.\n")
+    now = workflow.Text("Wheels and SIMD support", "", "Body.\n")
+    typed = workflow.Text("Wheels and SIMD", "", "Body, edited.\n")
+    merged, conflicts = workflow.merge_saved_meanwhile(opened=opened, now=now, text=typed)
+    assert conflicts == 0
+    assert (merged.title, merged.body) == ("Wheels and SIMD support", "Body, edited.\n")

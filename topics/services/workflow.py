@@ -108,23 +108,32 @@ class Text:
         return cls(topic.title, topic.summary, topic.body, tags)
 
     def says_the_same_as(self, other: Text) -> bool:
-        """Equal but for what a form changes on its own: newlines at the ends, tag order."""
+        """Equal but for what a form changes on its own: newlines at the ends, a title's
+        runs of spaces, tag order."""
         return (
-            self.title.strip() == other.title.strip()
+            self.title.split() == other.title.split()
             and self.summary.strip() == other.summary.strip()
             and normalise_newlines(self.body).strip() == normalise_newlines(other.body).strip()
             and set(_tag_names(self.tags)) == set(_tag_names(other.tags))
         )
 
-    def ending_like(self, base: Text | None) -> Text:
-        """This text with the final newline `base` ends with, if a form dropped it.
+    def as_typed_over(self, base: Text | None) -> Text:
+        """This text, written over `base`, with what a form changed on its own put back.
 
-        A field that strips its ends (the admin's, on pages opened before it kept
-        them) drops the last newline: that is not a change to merge.
+        Not changes to merge: the last newline a field that strips its ends
+        dropped (the admin's, on pages opened before it kept them), and the spaces
+        the title field collapses (an imported title may hold two in a row). Left
+        in, each merged as an edit, and as a conflict with anyone who changed the
+        same line meanwhile.
         """
-        if base is None or not base.body.endswith("\n") or self.body.endswith("\n"):
+        if base is None:
             return self
-        return Text(self.title, self.summary, self.body + "\n", self.tags)
+        title, body = self.title, self.body
+        if title != base.title and title == " ".join(base.title.split()):
+            title = base.title
+        if base.body.endswith("\n") and not body.endswith("\n"):
+            body += "\n"
+        return Text(title, self.summary, body, self.tags)
 
 
 def check_allowed(by, permission: str, doing: str) -> None:
@@ -330,7 +339,7 @@ def merge_published_meanwhile(
     if current is None:
         return text, 0, seen_revision, None
     base = Text.of(seen_revision) if seen_revision else opened
-    merged, conflicts = merge(base, Text.of(current), text.ending_like(base), label="your text")
+    merged, conflicts = merge(base, Text.of(current), text.as_typed_over(base), label="your text")
     return merged, conflicts, seen_revision, current
 
 
@@ -344,7 +353,7 @@ def merge_saved_meanwhile(*, opened: Text, now: Text, text: Text) -> tuple[Text,
     """
     if now.says_the_same_as(opened) or now.says_the_same_as(text):
         return None
-    return merge(opened, now, text.ending_like(opened), label="your text")
+    return merge(opened, now, text.as_typed_over(opened), label="your text")
 
 
 def is_behind(revision: Revision) -> bool:
