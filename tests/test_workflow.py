@@ -656,6 +656,20 @@ def test_topics_due_for_review_are_flagged_to_readers_and_listed_for_editors(cli
     assert fresh.pk
 
 
+def test_the_editors_list_and_the_readers_flag_follow_one_rule(settings):
+    from django.utils import timezone
+
+    settings.KB_REVIEW_PERIOD_DAYS = 30
+    for slug in ("old", "reviewed", "fresh"):
+        published_topic(title=slug, slug=slug)
+    make_topic(title="draft", slug="draft", status=Topic.Status.DRAFT)
+    Topic.objects.exclude(slug="fresh").update(updated_at="2020-01-01T00:00:00Z")
+    Topic.objects.filter(slug="reviewed").update(last_reviewed_at=timezone.now())
+    listed = set(Topic.objects.due_for_review().values_list("slug", flat=True))
+    flagged = {topic.slug for topic in Topic.objects.all() if topic.is_due_for_review}
+    assert listed == flagged == {"old"}
+
+
 @pytest.mark.parametrize(
     ("sent", "lands"),
     [

@@ -11,7 +11,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -105,9 +105,24 @@ class TaggedTopic(TaggedItemBase):
         ]
 
 
+def review_cutoff():
+    """The rule for *due for review*: not confirmed by an editor (nor changed) since this
+    moment, KB_REVIEW_PERIOD_DAYS ago."""
+    return timezone.now() - timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
+
+
 class TopicQuerySet(ContentQuerySet):
     def published(self) -> TopicQuerySet:
         return self.filter(status=Topic.Status.PUBLISHED)
+
+    def due_for_review(self) -> TopicQuerySet:
+        """Published topics due for review (review_cutoff), the longest unreviewed first."""
+        return (
+            self.published()
+            .annotate(reviewed=Coalesce("last_reviewed_at", "updated_at"))
+            .filter(reviewed__lt=review_cutoff())
+            .order_by("reviewed")
+        )
 
     def in_nav_order(self) -> TopicQuerySet:
         return self.order_by("section__order", "order", "title")
@@ -277,9 +292,9 @@ class Topic(models.Model):
         return self.last_reviewed_at or self.updated_at
 
     @property
-    def needs_review(self) -> bool:
-        period = timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
-        return self.reviewed_at < timezone.now() - period
+    def is_due_for_review(self) -> bool:
+        """Published and not reviewed since review_cutoff (the rule's one home)."""
+        return self.is_published and self.reviewed_at < review_cutoff()
 
     @property
     def is_published(self) -> bool:

@@ -1,14 +1,10 @@
 """The editors' side: the review queue, decisions, merges, freshness, verification."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from topics import permissions
@@ -224,14 +220,10 @@ def review_reference(request: HttpRequest, pk: int) -> HttpResponse:
 @permissions.require(permissions.CONFIRM_REVIEW)
 def due_for_review(request: HttpRequest) -> HttpResponse:
     """Published topics nobody has confirmed within the review period, oldest first."""
-    cutoff = timezone.now() - timedelta(days=settings.KB_REVIEW_PERIOD_DAYS)
     topics = (
-        Topic.objects.published()
-        .annotate(reviewed=Coalesce("last_reviewed_at", "updated_at"))
-        .filter(reviewed__lt=cutoff)
+        Topic.objects.due_for_review()
         .select_related("section")
         .only("title", "slug", "section__title", "last_reviewed_at", "updated_at")
-        .order_by("reviewed")
     )
     return render(
         request,
