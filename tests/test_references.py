@@ -410,3 +410,40 @@ def test_an_accepted_suggestion_of_a_source_already_cited_under_another_form_cit
         (cited.pk, reference.pk),
         (other.pk, reference.pk),
     }
+
+
+@pytest.mark.django_db
+def test_a_references_admin_page_lists_where_it_is_cited_with_the_sentence():
+    from tests.factories import count_queries, make_maintainer, signed_in
+
+    body = "Backends are chosen as [PEP 517](https://peps.python.org/pep-0517/) says. Other text."
+    make_topic(title="Wheels", slug="wheels", body=body)
+    reference = Reference.objects.get(url="https://peps.python.org/pep-0517/")
+    maintainer = signed_in(make_maintainer())
+    url = f"/admin/topics/reference/{reference.pk}/change/"
+    page = maintainer.get(url).content.decode()
+    assert "Cited in" in page and "Wheels" in page
+    assert "Backends are chosen as PEP 517 says." in page  # the sentence around the link
+    # Kept in step with the bodies, so not added, removed or edited here.
+    assert 'value="0" id="id_citations-MAX_NUM_FORMS"' in page
+    assert "citations-0-DELETE" not in page and 'name="citations-0-context"' not in page
+    one = count_queries(maintainer, url)
+    for number in range(5):
+        make_topic(title=f"Topic {number}", slug=f"topic-{number}", body=body)
+    assert count_queries(maintainer, url) == one
+
+
+@pytest.mark.django_db
+def test_a_topics_admin_page_costs_one_query_per_citation_at_most():
+    """Django's autocomplete widget names each row's selected reference with a query of
+    its own; the rows themselves come with their topic and reference (were 3 each)."""
+    from tests.factories import count_queries, make_maintainer, signed_in
+
+    topic = make_topic(title="Wheels", slug="wheels", body="[One](https://example.org/0).")
+    maintainer = signed_in(make_maintainer())
+    url = f"/admin/topics/topic/{topic.pk}/change/"
+    one = count_queries(maintainer, url)
+    topic.body = " ".join(f"[Link {n}](https://example.org/{n})." for n in range(8))
+    save_topic(topic=topic)
+    assert topic.citations.count() == 8
+    assert count_queries(maintainer, url) == one + 7

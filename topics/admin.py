@@ -64,6 +64,31 @@ class CitationInline(admin.TabularInline):
     autocomplete_fields = ["reference"]
     readonly_fields = ["text"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("topic", "reference")
+
+
+class CitedInInline(admin.TabularInline):
+    """On a reference's page: each topic citing it, with the link text and the sentence
+    around the link, so a maintainer sees how it is used before changing or merging it.
+    Kept in step with the bodies, so read-only here."""
+
+    model = Citation
+    verbose_name = "citing topic"
+    verbose_name_plural = "cited in"
+    fields = ["topic", "text", "context", "from_body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("topic", "reference")
+        return queryset.order_by("topic__title")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
 
 class RevisionInline(admin.TabularInline):
     model = Revision
@@ -141,6 +166,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "url"]
     list_editable = ["kind"]
+    inlines = [CitedInInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(citation_total=Count("citations"))
