@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -58,14 +59,45 @@ class SectionAdmin(admin.ModelAdmin):
         return section.topic_total
 
 
+class LoadedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete select, naming the selected object the row already holds
+    (`loaded`) instead of asking the database once per row."""
+
+    loaded: models.Model | None = None
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if self.loaded is None or not self.is_required or selected != {str(self.loaded.pk)}:
+            return super().optgroups(name, value, attr)  # another value (a form sent back)
+        label = self.choices.field.label_from_instance(self.loaded)
+        return [(None, [self.create_option(name, self.loaded.pk, label, selected, 0)], 0)]
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        widget = getattr(form.fields["reference"].widget, "widget", None)  # inside the +/ links
+        if isinstance(widget, LoadedAutocompleteSelect) and form.instance.reference_id:
+            widget.loaded = form.instance.reference  # came with the row (get_queryset)
+        return form
+
+
 class CitationInline(admin.TabularInline):
     model = Citation
+    formset = CitationFormSet
     extra = 0
     autocomplete_fields = ["reference"]
     readonly_fields = ["text"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("topic", "reference")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reference":
+            kwargs["widget"] = LoadedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class CitedInInline(admin.TabularInline):
