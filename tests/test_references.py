@@ -451,3 +451,27 @@ def test_a_topics_admin_page_costs_the_same_queries_for_one_citation_or_many():
     for citation in topic.citations.select_related("reference"):
         selected = f'<option value="{citation.reference_id}" selected>{citation.reference.title}'
         assert selected in page, citation.reference.title
+
+
+@pytest.mark.django_db
+def test_an_address_typed_without_its_scheme_in_the_admin_is_taken_as_https():
+    from tests.factories import make_maintainer, make_reference, signed_in
+
+    reference = make_reference(title="Guide")
+    response = signed_in(make_maintainer()).post(
+        f"/admin/topics/reference/{reference.pk}/change/",
+        {
+            "url": "packaging.python.org/guide",
+            "title": "Guide",
+            "kind": reference.kind,
+            "created_at_0": "2026-01-05",
+            "created_at_1": "10:00:00",
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+            "citations-MIN_NUM_FORMS": "0",
+            "citations-MAX_NUM_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    reference.refresh_from_db()
+    assert reference.url == "https://packaging.python.org/guide"

@@ -59,6 +59,10 @@ class SectionAdmin(admin.ModelAdmin):
         return section.topic_total
 
 
+# An address typed without its scheme is taken as https:// (Django 6's default; 5.2 warns).
+HTTPS_ADDRESSES = {models.URLField: {"assume_scheme": "https"}}
+
+
 class LoadedAutocompleteSelect(AutocompleteSelect):
     """Django's autocomplete select, naming the selected object the row already holds
     (`loaded`) instead of asking the database once per row."""
@@ -199,6 +203,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["title", "url"]
     list_editable = ["kind"]
     inlines = [CitedInInline]
+    formfield_overrides = HTTPS_ADDRESSES
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(citation_total=Count("citations"))
@@ -360,6 +365,7 @@ class ReferenceSuggestionAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["title", "url", "topic__title"]
     list_select_related = ["topic", "author"]
+    formfield_overrides = HTTPS_ADDRESSES
     actions = ["accept_selected"]
 
     @admin.action(description="Accept: the topics cite these references")
@@ -469,7 +475,7 @@ class SiteIdentityAdmin(admin.ModelAdmin):
         ("Licence", {"fields": ["licence", "licence_url", "licence_text"]}),
     ]
     readonly_fields = ["updated_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_ADDRESSES
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and not SiteIdentity.objects.exists()
