@@ -23,6 +23,7 @@ from tests.factories import (
     published_topic,
 )
 from topics.models import Feedback, Profile, ReferenceSuggestion, Revision, Topic, TopicFollow
+from topics.services.content import save_topic
 
 pytestmark = [
     pytest.mark.browser,
@@ -395,3 +396,31 @@ def test_a_maintainer_saving_a_draft_another_saved_meanwhile_keeps_both_texts(pe
     assert (
         draft.body.strip() == "Static linking is rare on Linux.\n\nShared libraries are the norm."
     )
+
+
+def test_a_maintainer_sees_where_a_reference_is_cited_and_saves_it_and_its_topic(person, topic):
+    topic.body += "\nSee [the Packaging Guide](https://packaging.python.org/guide/) first.\n"
+    save_topic(topic=topic)
+    reference = topic.citations.get().reference
+    page = person("maud")
+    sign_in(page, make_maintainer("maud"))
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="References", exact=True).click()
+    page.locator("#result_list").get_by_role("link", name=reference.title).click()
+    cited_in = page.locator(".inline-group")
+    expect(cited_in).to_contain_text("Cited in")
+    expect(cited_in).to_contain_text("Wheels")
+    expect(cited_in).to_contain_text("See the Packaging Guide first.")  # the sentence
+    page.get_by_label("Url").fill("packaging.python.org/guide/")  # typed without its scheme
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
+    reference.refresh_from_db()
+    assert reference.url == "https://packaging.python.org/guide/"  # not http://
+
+    page.goto("/admin/topics/topic/")
+    page.locator("#result_list").get_by_role("link", name="Wheels").click()
+    box = page.locator("select[name$='-reference']")
+    expect(box.locator("option[selected]")).to_have_text(reference.title)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
+    assert list(topic.citations.values_list("reference_id", flat=True)) == [reference.pk]
