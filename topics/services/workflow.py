@@ -129,7 +129,7 @@ class Text:
         if base is None:
             return self
         title, body = self.title, self.body
-        if title != base.title and title == " ".join(base.title.split()):
+        if title != base.title and title.split() == base.title.split():
             title = base.title
         if base.body.endswith("\n") and not body.endswith("\n"):
             body += "\n"
