@@ -31,12 +31,25 @@ STARLETTE_CORPUS = Path(os.environ.get("KB_STARLETTE_CORPUS") or CORPUS.parent /
 
 
 def pytest_configure(config):
-    """Under pytest-xdist each worker gets a Redis database of its own.
+    """The real sites must be there; under pytest-xdist each worker gets a Redis database
+    of its own.
+
+    Without the corpora, a clone elsewhere failed 31 tests, each with a bare
+    FileNotFoundError: one clear stop says where to put them instead.
 
     Tests clear the cache (FLUSHDB, whatever the key prefix), which must not
     empty another worker's in the middle of its test. The cache handler reads
     CACHES on first use, which comes after this.
     """
+    missing = [
+        str(path) for path in (CORPUS, STARLETTE_CORPUS) if not (path / "mkdocs.yml").is_file()
+    ]
+    if missing:
+        raise pytest.UsageError(
+            f"the test corpora are not at {' and '.join(missing)}: the suite imports the real "
+            "sites. Put shared/corpora/ beside this clone, or set KB_CORPUS=/path/to/"
+            "pypackaging-native and KB_STARLETTE_CORPUS=/path/to/starlette."
+        )
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     location = django_settings.CACHES["default"].get("LOCATION")
     if not worker.startswith("gw") or not str(location).startswith("redis://"):

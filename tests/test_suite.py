@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -124,3 +125,18 @@ def test_a_killed_runs_database_folder_is_removed_and_a_running_ones_kept():
     finally:
         for folder in made:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_without_the_corpora_the_suite_stops_at_once_and_says_where_to_put_them(tmp_path):
+    env = {**os.environ, "KB_CORPUS": str(tmp_path / "nowhere"), "KB_STARLETTE_CORPUS": ""}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    run = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "--collect-only", "-q"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "the test corpora are not at" in run.stderr and "KB_CORPUS=" in run.stderr
