@@ -357,6 +357,29 @@ def test_each_page_of_an_import_has_the_import_budget_not_a_web_requests(
     assert budgets[-1] == 0.6  # a web request's budget again
 
 
+def test_an_import_renders_each_page_twice_once_alone_and_once_with_the_sites_links(
+    tmp_path, monkeypatch
+):
+    """The first render refuses what cannot be rendered, times it and finds its relative
+    links (for the broken-link report); the second resolves them to the pages' addresses."""
+    from topics import render_worker
+
+    rendered = []
+    real = render_worker.RenderWorker.render
+
+    def noting_the_body(worker, body, resolver, *, timeout):
+        rendered.append(body)
+        return real(worker, body, resolver, timeout=timeout)
+
+    monkeypatch.setattr(render_worker.RenderWorker, "render", noting_the_body)
+    pages = {"a.md": "# A\n\nSee [b](b.md) and [gone](gone.md).", "b.md": "# B\n\nSecond."}
+    report = MkDocsImporter(make_site(tmp_path, ["a.md", "b.md"], pages)).run()
+    assert [p for p in report.problems if "'gone.md' is broken" in p]
+    assert 'href="/topics/b/"' in Topic.objects.get(slug="a").body_html
+    bodies = [body for body in rendered if body]  # "" starts the render process
+    assert sorted(bodies) == sorted(2 * ["See [b](b.md) and [gone](gone.md).", "Second."])
+
+
 def test_an_import_still_stops_a_runaway_page_and_says_which(tmp_path, settings):
     settings.KB_IMPORT_RENDER_TIMEOUT = 0.5
     runaway = "[^1]\n\n" * 12000 + "[^1]: x"  # seconds of work for Python-Markdown

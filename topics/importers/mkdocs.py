@@ -264,9 +264,13 @@ class MkDocsImporter:
         text = self._read_page(page.path)
         if text is None:
             return []
+        meta, text = split_front_matter(text)
+        h1, body = split_title(text)
         started = time.perf_counter()
         try:
-            render(text)
+            # Rendered once here without the site's links (they need every page's address),
+            # to refuse what cannot be rendered, time it, and find its relative links.
+            plain = render(body)
         except MarkdownError as exc:
             self.report.problems.append(f"{self.docs / page.path}: cannot be rendered: {exc}")
             return []
@@ -278,8 +282,6 @@ class MkDocsImporter:
                 "(KB_RENDER_TIMEOUT): readers see it, but changes to it will be refused "
                 "until it is split or shortened"
             )
-        meta, text = split_front_matter(text)
-        h1, body = split_title(text)
         title = str(meta.get("title") or h1 or page.title or _title_from_path(page.path))[:200]
         topic = Topic.objects.filter(source_path=page.path).first()
         created = topic is None
@@ -309,6 +311,7 @@ class MkDocsImporter:
             setattr(topic, key, value)
         topic._import_changed = changed
         topic._import_tags = ", ".join(tags)
+        topic._import_links = list(dict.fromkeys(relative_links(plain.html)))
         if created:
             self.report.pages_created += 1
         elif changed:
@@ -359,11 +362,10 @@ class MkDocsImporter:
         for topic in topics:
             resolver = MkDocsLinks.for_page(topic.source_path, pages=pages, files=docs_files)
             try:
-                html = render(topic.body).html
                 source = (self.docs / topic.source_path).read_text(encoding="utf-8")
-            except (MarkdownError, OSError, UnicodeDecodeError):
+            except (OSError, UnicodeDecodeError):
                 continue  # already reported
-            for url in dict.fromkeys(relative_links(html)):
+            for url in topic._import_links:
                 path = split_relative(url)[0]
                 target = resolver.locate(path)
                 where = f"{self.docs / topic.source_path}:{line_of(source, url)}"
