@@ -332,51 +332,48 @@ def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_s
 # request's, so a busy machine does not cost a page; a runaway page is still stopped.
 
 
-def test_each_page_of_an_import_has_the_import_budget_not_a_web_requests(
-    tmp_path, settings, monkeypatch
-):
+@pytest.fixture
+def renders(monkeypatch) -> list[tuple[str, float]]:
+    """Each render sent to the render process from now on: (its text, its time budget)."""
     from topics import render_worker
+
+    noted = []
+    real = render_worker.RenderWorker.render
+
+    def noting(worker, body, resolver, *, timeout):
+        noted.append((body, timeout))
+        return real(worker, body, resolver, timeout=timeout)
+
+    monkeypatch.setattr(render_worker.RenderWorker, "render", noting)
+    return noted
+
+
+def test_each_page_of_an_import_has_the_import_budget_not_a_web_requests(
+    tmp_path, settings, renders
+):
     from topics.markdown import render
 
     settings.KB_RENDER_TIMEOUT, settings.KB_IMPORT_RENDER_TIMEOUT = 0.6, 7.0
-    budgets = []
-    real = render_worker.RenderWorker.render
-
-    def noting_the_budget(worker, body, resolver, *, timeout):
-        budgets.append(timeout)
-        return real(worker, body, resolver, timeout=timeout)
-
-    monkeypatch.setattr(render_worker.RenderWorker, "render", noting_the_budget)
     site = make_site(
         tmp_path, ["a.md", "b.md"], {"a.md": "# A\n\nFirst *page*.", "b.md": "# B\n\nSecond."}
     )
     report = MkDocsImporter(site).run()
     assert report.problems == [] and "<em>page</em>" in Topic.objects.get(slug="a").body_html
-    assert len(budgets) >= 2 and set(budgets) == {7.0}
+    assert len(renders) >= 2 and {budget for _, budget in renders} == {7.0}
     render("# After the import")
-    assert budgets[-1] == 0.6  # a web request's budget again
+    assert renders[-1][1] == 0.6  # a web request's budget again
 
 
 def test_an_import_renders_each_page_twice_once_alone_and_once_with_the_sites_links(
-    tmp_path, monkeypatch
+    tmp_path, renders
 ):
     """The first render refuses what cannot be rendered, times it and finds its relative
     links (for the broken-link report); the second resolves them to the pages' addresses."""
-    from topics import render_worker
-
-    rendered = []
-    real = render_worker.RenderWorker.render
-
-    def noting_the_body(worker, body, resolver, *, timeout):
-        rendered.append(body)
-        return real(worker, body, resolver, timeout=timeout)
-
-    monkeypatch.setattr(render_worker.RenderWorker, "render", noting_the_body)
     pages = {"a.md": "# A\n\nSee [b](b.md) and [gone](gone.md).", "b.md": "# B\n\nSecond."}
     report = MkDocsImporter(make_site(tmp_path, ["a.md", "b.md"], pages)).run()
     assert [p for p in report.problems if "'gone.md' is broken" in p]
     assert 'href="/topics/b/"' in Topic.objects.get(slug="a").body_html
-    bodies = [body for body in rendered if body]  # "" starts the render process
+    bodies = [body for body, _ in renders if body]  # "" starts the render process
     assert sorted(bodies) == sorted(2 * ["See [b](b.md) and [gone](gone.md).", "Second."])
 
 
