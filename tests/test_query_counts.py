@@ -3,8 +3,10 @@
 Zulip-style: one table, every page the site serves (admin changelists
 included), each with its status checked. Each page is measured as a reader
 meets it after any change: the whole-page cache missed (the content version
-moved) while computed data (navigation, rankings, tallies) is still cached; a
-whole-page hit costs one query (see test_page_cache). If a number changes,
+moved), and so did what that change may alter (the navigation and the
+sections' voted order: eight of a topic page's 12), while what it cannot
+(a closed round's tally) is still computed; a whole-page hit costs one query
+(see test_page_cache). If a number changes,
 check why before updating it: a growing count is usually a missing
 select_related.
 """
@@ -119,8 +121,8 @@ def client_for(role: str) -> Client:
 def test_each_page_takes_exactly_this_many_queries(site, role, address, expected):
     client = client_for(role)
     url = address.format(**site)
-    client.get(url)  # computed data (rankings, results, navigation) is cached by now
-    bump_version()  # and cached whole pages are not: a reader's first visit after a change
+    client.get(url)  # computed data (results, rankings, navigation) is cached by now
+    bump_version()  # whole pages and what a change may alter are not: a visit after a change
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, f"{url} answered {response.status_code}"

@@ -230,7 +230,7 @@ def test_overlapping_suggestions_must_be_merged_by_hand_and_nothing_is_lost(clie
 def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
     topic = published_topic(body="Old.")
     eddie = make_editor()
-    stale = workflow.suggest_edit(
+    conflicting = workflow.suggest_edit(
         author=make_stakeholder(),
         topic=topic,
         base=topic.current_revision,
@@ -248,11 +248,11 @@ def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
         by=eddie,
     )
     with pytest.raises(workflow.Conflict):
-        workflow.publish_revision(revision=stale, by=eddie)
+        workflow.publish_revision(revision=conflicting, by=eddie)
     markers = "<<<<<<< published text\nTheirs.\n=======\nMine.\n>>>>>>> suggestion\n"
     with pytest.raises(workflow.UnresolvedConflict):
         workflow.publish_revision(
-            revision=stale,
+            revision=conflicting,
             by=eddie,
             merged=workflow.Text(topic.title, "", markers),
             seen=Topic.objects.get(pk=topic.pk).current_revision_id,
@@ -261,10 +261,10 @@ def test_the_workflow_refuses_a_merged_text_with_conflict_markers():
     assert topic.body == "Theirs."
 
 
-def test_stale_form_warns_the_author_and_keeps_the_suggestion():
+def test_a_form_behind_the_published_text_warns_the_author_and_keeps_the_suggestion():
     topic = published_topic(body="Old.")
     ada, eddie = make_stakeholder(), make_editor()
-    stale_form = edit_form(topic, body="Ada's text.")
+    behind_form = edit_form(topic, body="Ada's text.")
     newer = workflow.suggest_edit(
         author=eddie,
         topic=topic,
@@ -273,7 +273,7 @@ def test_stale_form_warns_the_author_and_keeps_the_suggestion():
         message="newer",
     )
     workflow.publish_revision(revision=newer, by=eddie)
-    response = signed_in(ada).post(f"/topics/{topic.slug}/suggest/", stale_form, follow=True)
+    response = signed_in(ada).post(f"/topics/{topic.slug}/suggest/", behind_form, follow=True)
     assert "updated while you were writing" in response.content.decode()
     assert Revision.objects.filter(author=ada, body="Ada's text.").exists()
 
