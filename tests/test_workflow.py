@@ -1139,6 +1139,42 @@ def test_someone_elses_suggestion_cannot_be_revised():
     assert signed_in(bob).get(f"/suggestions/{revision.pk}/revise/").status_code == 404
 
 
+def test_revising_a_suggestion_never_replaces_the_text_of_a_topic_set_back_to_draft(client):
+    """A maintainer unpublishes a topic for a while: a stakeholder's pending suggestion,
+    revised meanwhile, stays a suggestion. Only a proposal's own draft follows its revisions."""
+    topic = published_topic(title="Wheels", body="Reviewed text.")
+    ada = make_stakeholder("ada")
+    suggestion = workflow.suggest_edit(
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text("Wheels", "", "Ada's first try."),
+        message="m",
+    )
+    topic.status = Topic.Status.DRAFT
+    topic.save(update_fields=["status"])
+    response = signed_in(ada).post(
+        f"/suggestions/{suggestion.pk}/revise/",
+        {"title": "HIJACKED", "summary": "", "tags": "", "body": "Unreviewed.", "message": "m2"},
+    )
+    assert response.status_code == 302
+    topic.refresh_from_db()
+    assert (topic.title, topic.body) == ("Wheels", "Reviewed text.")
+    assert topic.revisions.get(status=Revision.Status.PENDING).body == "Unreviewed."
+    maintainer = signed_in(make_maintainer())
+    form = maintainer.get(f"/admin/topics/topic/{topic.pk}/change/").content.decode()
+    assert "Reviewed text." in form and "Unreviewed." not in form
+
+    proposal = workflow.propose_topic(
+        author=ada, section=None, text=workflow.Text("RISC-V", "", "First."), message="m"
+    )
+    signed_in(ada).post(
+        f"/suggestions/{proposal.pk}/revise/",
+        {"title": "RISC-V", "summary": "", "tags": "", "body": "Second.", "message": "m2"},
+    )
+    assert Topic.objects.get(title="RISC-V").body == "Second."  # her own draft follows
+
+
 def test_request_changes_without_a_comment_is_refused_with_a_message():
     topic = published_topic()
     revision = workflow.suggest_edit(

@@ -304,6 +304,19 @@ class Topic(models.Model):
     def is_draft(self) -> bool:
         return self.status == Topic.Status.DRAFT
 
+    def is_unpublished_proposal_of(self, user) -> bool:
+        """A draft `user` proposed that was never published: its text is their proposal's.
+
+        A published topic a maintainer set back to draft is not: its text is the last
+        one editors published, and no suggestion may replace it unreviewed.
+        """
+        return (
+            self.status == Topic.Status.DRAFT
+            and self.current_revision_id is None
+            and user is not None
+            and self.proposed_by_id == user.pk
+        )
+
     def visible_to(self, user) -> bool:
         """Readers see published topics; drafts only their proposer and editors."""
         if self.status == Topic.Status.PUBLISHED:

@@ -219,7 +219,7 @@ def revise(*, revision: Revision, by, text: Text, message: str) -> Revision:
     )
     revision.status = Revision.Status.SUPERSEDED
     revision.save(update_fields=["status"])
-    if revision.topic.status == Topic.Status.DRAFT:
+    if revision.topic.is_unpublished_proposal_of(by):
         _update_draft(revision.topic, new)
     return _submitted(new, by, ReviewEvent.Action.RESUBMITTED)
 
