@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -86,7 +87,15 @@ def make_revision(*, topic: Topic, **overrides) -> Revision:
 
 
 def wipe_content() -> None:
-    """Delete everything an import creates (for fixtures that live outside a test)."""
+    """Delete everything an import creates (for fixtures that live outside a test).
+
+    Rounds go first, with their ballots: a closed round's candidates cannot be deleted.
+    """
+    from topics.services.voting import filling_closed_round
+
+    with transaction.atomic(), filling_closed_round():
+        Ballot.objects.all().delete()
+        Round.objects.all().delete()
     Citation.objects.all().delete()
     Revision.objects.all().delete()
     Topic.objects.filter(parent__isnull=False).delete()

@@ -174,6 +174,16 @@ def test_remove_demo_keeps_real_content_and_the_references_it_shares(demo, clien
     assert not Reference.objects.filter(url__contains="cibuildwheel").exists()
 
 
+def test_remove_demo_keeps_a_demo_topic_a_real_closed_round_ranked_and_says_so(demo):
+    demo_topic = Topic.objects.filter(is_demo=True).order_by("pk").first()
+    real_round = make_round(state="closed", slug="real-vote", slugs=(demo_topic.slug, "y"))
+    err = StringIO()
+    call_command("remove_demo", stdout=StringIO(), stderr=err)
+    assert f"kept: topic '{demo_topic.slug}' is a candidate of the closed round" in err.getvalue()
+    assert set(real_round.candidates.values_list("slug", flat=True)) == {demo_topic.slug, "y"}
+    assert Topic.objects.filter(is_demo=True).count() == 1  # the rest is gone
+
+
 def test_a_demo_account_cannot_vote_in_a_real_round_and_removal_keeps_real_ballots(demo):
     real_round = make_round(slug="real-open", slugs=("x", "y"))
     alice = get_user_model().objects.get(username="demo-alice")
@@ -212,7 +222,11 @@ def test_older_unmarked_demo_content_is_marked_by_the_migration(settings):
     """Databases from before 0014 hold the older demo: its five topics, three sections, a round."""
     settings.DEBUG = False
     call_command("load_demo", stdout=StringIO())
-    Topic.objects.filter(slug="testing-wheels-on-every-platform").delete()
+    # The older demo had no such topic (nor had its round): the row goes first, as a
+    # closed round's candidate cannot be deleted.
+    newer = Topic.objects.filter(slug="testing-wheels-on-every-platform")
+    Round.candidates.through.objects.filter(topic__in=newer).delete()
+    newer.delete()
     for section in Section.objects.all():
         Section.objects.filter(pk=section.pk).update(slug=section.slug.removeprefix("demo-"))
     for model in (Topic, Section, Round):

@@ -11,8 +11,10 @@ from itertools import permutations
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 from django.test import Client
 from django.utils import timezone
 
@@ -26,7 +28,7 @@ from tests.factories import (
     verified,
 )
 from topics.importers.ballots import BallotFileError, import_ballots
-from topics.models import Ballot, Profile, Round, StakeholderGroup
+from topics.models import Ballot, Profile, Round, StakeholderGroup, Topic
 from topics.services import voting
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +167,40 @@ def test_delete_selected_in_the_ballot_admin_cannot_touch_a_closed_round():
     ballot = round_.ballots.first()
     response = admin.post(f"/admin/topics/ballot/{ballot.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403 and round_.ballots.count() == 3
+
+
+def test_a_topic_a_closed_round_ranked_cannot_be_deleted_and_its_results_stay_final(client):
+    """Deleting a candidate took it out of a closed round's results and its published
+    ballot file; the admin now says why it cannot, and nothing else deletes it either."""
+    round_ = closed_round_with_ballots()
+    abi = round_.candidates.get(slug="abi")
+    ballots = client.get("/rounds/final/ballots.csv").content
+    admin = signed_in(make_maintainer())
+
+    page = admin.get(f"/admin/topics/topic/{abi.pk}/delete/").content.decode()
+    assert "Cannot delete" in page and "closed: its candidates and results are final" in page
+    admin.post(f"/admin/topics/topic/{abi.pk}/delete/", {"post": "yes"})
+    admin.post(
+        "/admin/topics/topic/",
+        {"action": "delete_selected", "_selected_action": [str(abi.pk)], "post": "yes"},
+    )
+    with pytest.raises(ProtectedError, match="archive it instead"), transaction.atomic():
+        abi.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        Topic.objects.filter(pk=abi.pk).delete()
+
+    assert set(round_.candidates.values_list("slug", flat=True)) == {"abi", "gpus"}
+    cache.clear()  # what a restarted server would compute
+    assert client.get("/rounds/final/ballots.csv").content == ballots
+
+
+def test_a_topic_only_open_or_upcoming_rounds_hold_can_still_be_deleted():
+    open_round = make_round(slug="open", slugs=("abi",))
+    make_round(slug="upcoming", slugs=("abi",), state="upcoming")
+    admin = signed_in(make_maintainer())
+    abi = open_round.candidates.get()
+    response = admin.post(f"/admin/topics/topic/{abi.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Topic.objects.filter(pk=abi.pk).exists()
 
 
 @pytest.mark.postgres

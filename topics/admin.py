@@ -38,6 +38,7 @@ from topics.models import (
     Topic,
     TopicFollow,
 )
+from topics.models.voting import closed_rounds_holding
 from topics.names import validate_username
 from topics.services import accounts, contributions, voting, workflow
 from topics.services.content import save_topic
@@ -185,6 +186,17 @@ class TopicAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', topic.get_absolute_url(), topic.get_absolute_url()
         )
+
+    def get_deleted_objects(self, objs, request):
+        """A topic a closed round ranked is protected: the page says which round, and why."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for round_ in closed_rounds_holding(objs):
+            protected = [
+                *protected,
+                f"Round: {round_.title} (closed: its candidates and results are final; "
+                "set the topic's status to Archived instead)",
+            ]
+        return deleted, counts, perms_needed, protected
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

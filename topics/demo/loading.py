@@ -36,6 +36,7 @@ from topics.models import (
     Tag,
     Topic,
 )
+from topics.models.voting import closed_rounds_holding
 from topics.services.content import create_published_topic
 from topics.services.voting import filling_closed_round, imported_voter_key, voter_key
 
@@ -226,7 +227,12 @@ def remove_demo() -> DemoRemoval:
     report.kept += _remove_ballots_elsewhere(list(accounts))
     accounts.delete()
 
-    topics = Topic.objects.filter(is_demo=True)
+    # A real closed round that ranked a demo topic keeps it: its results are final.
+    held = Topic.objects.filter(is_demo=True, rounds__in=Round.objects.closed()).distinct()
+    for topic in held:
+        rounds = ", ".join(closed_rounds_holding([topic]).values_list("title", flat=True))
+        report.kept.append(f"topic {topic.slug!r} is a candidate of the closed round {rounds}")
+    topics = Topic.objects.filter(is_demo=True).exclude(pk__in=held.values("pk"))
     reference_ids = set(topics.values_list("references", flat=True)) - {None}
     tag_ids = set(topics.values_list("tags", flat=True)) - {None}
     kept_children = Topic.objects.filter(parent__in=topics, is_demo=False)

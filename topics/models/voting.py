@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +106,28 @@ class Round(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("A round must close after it opens.")})
+
+
+def closed_rounds_holding(topics) -> RoundQuerySet:
+    """The closed rounds that have any of `topics` among their candidates."""
+    return Round.objects.closed().filter(candidates__in=topics).distinct()
+
+
+def keep_closed_rounds_candidates(sender, instance: Topic, **kwargs) -> None:
+    """A topic a closed round ranked cannot be deleted (connected to Topic's pre_delete).
+
+    Deleting it would take it out of the round's candidates, and so out of results
+    and a ballot file whose hash was published as final. Archive it instead.
+    The admin says so before anything is deleted; this stops every other path.
+    """
+    rounds = list(closed_rounds_holding([instance]))
+    if rounds:
+        titles = ", ".join(f"'{round_.title}'" for round_ in rounds)
+        raise ProtectedError(
+            f"Topic '{instance.title}' is a candidate of the closed round {titles}, whose "
+            "results are final: archive it instead of deleting it.",
+            set(rounds),
+        )
 
 
 class Ballot(models.Model):
