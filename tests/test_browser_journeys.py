@@ -170,12 +170,14 @@ def test_a_stakeholder_signs_up_follows_suggests_gives_feedback_and_proposes(per
     says(page, "Thank you: the editors will read your feedback.")
 
     page.get_by_role("link", name="Suggest a reference").click()
-    page.get_by_label("Url").fill("https://peps.python.org/pep-0817/")
+    page.get_by_label("Web address").fill("peps.python.org/pep-0817/")  # as people type it
     page.get_by_label("Title").fill("PEP 817: wheel variants")
     page.get_by_label("Kind").select_option(label="PEP")
     page.get_by_label("Note").fill("It proposes a fix.")
     page.get_by_role("button", name="Send the suggestion").click()
     says(page, "Thank you: an editor will look at the reference.")
+    suggested = ReferenceSuggestion.objects.get(title="PEP 817: wheel variants")
+    assert suggested.url == "https://peps.python.org/pep-0817/"
 
     page.get_by_role("link", name="My contributions").click()
     main = page.locator("main")
@@ -411,7 +413,7 @@ def test_a_maintainer_sees_where_a_reference_is_cited_and_saves_it_and_its_topic
     expect(cited_in).to_contain_text("Cited in")
     expect(cited_in).to_contain_text("Wheels")
     expect(cited_in).to_contain_text("See the Packaging Guide first.")  # the sentence
-    page.get_by_label("Url").fill("packaging.python.org/guide/")  # typed without its scheme
+    page.get_by_label("Web address").fill("packaging.python.org/guide/")  # without its scheme
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
     reference.refresh_from_db()

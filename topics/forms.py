@@ -535,8 +535,22 @@ class FeedbackForm(forms.ModelForm):
 
 
 class ReferenceSuggestionForm(forms.ModelForm):
-    # A web address typed without a scheme means https (Django 6's default).
-    url = forms.URLField(max_length=1000, assume_scheme="https")
+    # A web address typed without a scheme means https (Django 6's default). A text
+    # input, not type="url": browsers refuse "example.org/page" before it is sent.
+    url = forms.URLField(
+        label=_("Web address"),
+        max_length=1000,
+        assume_scheme="https",
+        help_text=_("For example peps.python.org/pep-0517/ (https:// is assumed)."),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "url",
+                "autocomplete": "url",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+    )
     # Shown to editors in the review queue: a few sentences, not a document.
     note = forms.CharField(
         required=False,

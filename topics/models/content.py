@@ -408,7 +408,7 @@ class Reference(models.Model):
         PROJECT = "project", _("Project or package")
         OTHER = "other", _("Other")
 
-    url = models.URLField(max_length=1000, unique=True)
+    url = models.URLField("web address", max_length=1000, unique=True)
     title = models.CharField(max_length=500)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -135,7 +135,7 @@ class ReferenceSuggestion(Input):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reference_suggestions"
     )
-    url = models.URLField(max_length=1000)
+    url = models.URLField("web address", max_length=1000)
     title = models.CharField(max_length=500)
     kind = models.CharField(max_length=20, choices=Reference.Kind, default=Reference.Kind.OTHER)
     note = models.TextField(blank=True, help_text=_("Why the topic should cite it."))
