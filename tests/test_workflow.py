@@ -1124,6 +1124,21 @@ def test_forged_revision_ids_are_404_or_a_form_error():
     assert response.status_code == 200
     assert "does not exist" in response.content.decode()
     assert stakeholder.get(f"/suggestions/{topic.current_revision_id}/revise/").status_code == 404
+    # No version, a zero, or a version nobody published is no starting point either.
+    pending = workflow.suggest_edit(
+        author=None,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Pending."),
+        message="m",
+    )
+    for forged in ("", "0", str(pending.pk)):
+        form = edit_form(topic, body="Kept as typed.", base=forged)
+        response = stakeholder.post(f"/topics/{topic.slug}/suggest/", form)
+        page = response.content.decode()
+        assert response.status_code == 200 and "does not exist" in page, forged
+        assert "Kept as typed." in page
+    assert topic.revisions.filter(body="Kept as typed.").count() == 0
 
 
 def test_someone_elses_suggestion_cannot_be_revised():

@@ -71,8 +71,11 @@ def suggest_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = SuggestEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         base_id = form.cleaned_data["base"]
-        base = Revision.objects.filter(pk=base_id, topic=topic).first() if base_id else None
-        if base_id and base is None:
+        # The version the author started from: one of this topic's published versions
+        # (the merge takes it as the common text), never left out while one exists.
+        published = topic.revisions.filter(status=Revision.Status.PUBLISHED)
+        base = published.filter(pk=base_id).first() if base_id else None
+        if base is None and (base_id or current is not None):
             form.add_error(None, "This form refers to a version of the topic that does not exist.")
         else:
             revision = workflow.suggest_edit(
