@@ -312,3 +312,12 @@ def test_an_admin_form_still_answers_a_nul_with_its_own_message():
     response = client.post("/admin/topics/section/add/", {"title": "A\x00B", "slug": "a-b"})
     assert response.status_code == 200
     assert "Null characters are not allowed." in response.content.decode()
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
+def test_an_address_with_too_many_parameters_is_a_400_even_with_debug_on(client, settings, debug):
+    settings.DEBUG = debug  # Django's debug error page read them again and failed: a 500
+    query = "&".join(f"p{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert b"Too many parameters" in response.content

@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import MiddlewareNotUsed, ValidationError
+from django.core.exceptions import MiddlewareNotUsed, TooManyFieldsSent, ValidationError
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
@@ -104,8 +104,14 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        try:
+            parameters = request.GET.lists()
+        except TooManyFieldsSent:
+            # Django would answer 400 too, but with DEBUG on its error page reads the
+            # parameters again and fails: a 500 on the development server.
+            return HttpResponseBadRequest("Too many parameters in the address.")
         if "\x00" in request.path or any(
-            "\x00" in value for values in request.GET.lists() for value in values[1]
+            "\x00" in value for values in parameters for value in values[1]
         ):
             return HttpResponseBadRequest("NUL characters are not allowed in addresses.")
         return self.get_response(request)
