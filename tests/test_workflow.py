@@ -889,6 +889,39 @@ def test_a_field_changed_on_both_sides_in_the_admin_is_shown_and_saved_only_when
     assert topic.slug == "my-name"
 
 
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_a_suggestion_published_on_a_topic_a_maintainer_took_offline_keeps_their_rework(
+    client, status
+):
+    """The maintainer's edits made while it was offline are a revision, so publishing a
+    suggestion merges with them; and the topic stays offline until a maintainer says."""
+    topic = published_topic(slug="wheels", body="Line one.\n\nLine two.\n")
+    ada = make_stakeholder("ada")
+    suggestion = workflow.suggest_edit(
+        author=ada,
+        topic=topic,
+        base=topic.current_revision,
+        text=workflow.Text(topic.title, "", "Line one, by Ada.\n\nLine two.\n"),
+        message="Ada's",
+    )
+    maintainer = signed_in(make_maintainer())
+    rework = admin_topic_form(topic, status=status, body="Line one.\n\nLine two, reworked.\n")
+    response = maintainer.post(f"/admin/topics/topic/{topic.pk}/change/", rework)
+    assert response.status_code == 302
+    assert topic.revisions.filter(body__contains="reworked").exists()  # in the history
+
+    editor = signed_in(make_editor())
+    page = editor.get(f"/review/revisions/{suggestion.pk}/").content.decode()
+    assert "Suggested change" in page and f"This topic is {status}" in page
+    assert (
+        editor.post(f"/review/revisions/{suggestion.pk}/", {"action": "publish"}).status_code == 302
+    )
+    topic.refresh_from_db()
+    assert topic.body.strip() == "Line one, by Ada.\n\nLine two, reworked."
+    assert topic.status == status
+    assert client.get("/topics/wheels/").status_code == 404  # still offline
+
+
 def test_a_drafts_text_saved_meanwhile_in_the_admin_is_merged_in_never_overwritten():
     topic = make_topic(slug="draft", status="draft", body="Line one.\n\nLine two.\n")
     opened = admin_topic_form(topic, status="draft", body="Line one, mine.\n\nLine two.")

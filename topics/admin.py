@@ -203,8 +203,10 @@ class TopicAdmin(admin.ModelAdmin):
         # Render, cite and index once everything is saved; citations come
         # from the body, so an inline edit cannot drift from it.
         save_topic(topic=form.instance)
-        # A direct edit is a change like any other: it is kept as a revision.
-        if form.instance.status == Topic.Status.PUBLISHED:
+        # A direct edit is a change like any other: it is kept as a revision, also on a
+        # topic unpublished or archived for a while (a suggestion published later is
+        # merged with it). A proposal's text stays its proposal's until it is reviewed.
+        if not form.instance.is_proposal:
             workflow.record_direct_edit(topic=form.instance, by=request.user)
 
 

@@ -304,18 +304,19 @@ class Topic(models.Model):
     def is_draft(self) -> bool:
         return self.status == Topic.Status.DRAFT
 
-    def is_unpublished_proposal_of(self, user) -> bool:
-        """A draft `user` proposed that was never published: its text is their proposal's.
+    @property
+    def is_proposal(self) -> bool:
+        """A draft never published: a stakeholder's proposal, waiting for its first review.
 
-        A published topic a maintainer set back to draft is not: its text is the last
-        one editors published, and no suggestion may replace it unreviewed.
+        A topic a maintainer set back to draft is not: it has a published text (its
+        current revision), which suggestions are merged with and which stays a draft
+        until a maintainer publishes it again.
         """
-        return (
-            self.status == Topic.Status.DRAFT
-            and self.current_revision_id is None
-            and user is not None
-            and self.proposed_by_id == user.pk
-        )
+        return self.status == Topic.Status.DRAFT and self.current_revision_id is None
+
+    def is_unpublished_proposal_of(self, user) -> bool:
+        """A proposal of `user`'s: its text follows their revisions until it is reviewed."""
+        return self.is_proposal and user is not None and self.proposed_by_id == user.pk
 
     def visible_to(self, user) -> bool:
         """Readers see published topics; drafts only their proposer and editors."""

@@ -437,8 +437,10 @@ def _apply(*, topic: Topic, revision: Revision, by) -> None:
     """Copy a revision onto its topic and make it the published one."""
     now = timezone.now()
     topic.title, topic.summary, topic.body = revision.title, revision.summary, revision.body
-    if topic.status == Topic.Status.DRAFT:
-        topic.status = Topic.Status.PUBLISHED  # an accepted proposal goes live; archived stays
+    if topic.is_proposal:
+        # An accepted proposal goes live. A topic a maintainer unpublished (a draft with a
+        # published text) or archived stays so: only a maintainer changes that.
+        topic.status = Topic.Status.PUBLISHED
     topic.current_revision = revision
     topic.updated_at = now
     topic.last_reviewed_at, topic.last_reviewed_by = now, by
