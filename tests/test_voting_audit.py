@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tests.factories import (
     add_ballots,
+    admin_topic_form,
     make_maintainer,
     make_round,
     make_section,
@@ -192,6 +193,27 @@ def test_a_topic_a_closed_round_ranked_cannot_be_deleted_and_its_results_stay_fi
     assert set(round_.candidates.values_list("slug", flat=True)) == {"abi", "gpus"}
     cache.clear()  # what a restarted server would compute
     assert client.get("/rounds/final/ballots.csv").content == ballots
+
+
+def test_a_closed_rounds_candidate_keeps_its_slug_so_the_published_ballot_file_stays(client):
+    round_ = closed_round_with_ballots()
+    abi = round_.candidates.get(slug="abi")
+    ballots = client.get("/rounds/final/ballots.csv").content
+    admin = signed_in(make_maintainer())
+    form = admin_topic_form(abi, body=abi.body, slug="abi-renamed")
+    response = admin.post(f"/admin/topics/topic/{abi.pk}/change/", form)
+    assert response.status_code == 200
+    assert "candidate of the closed round" in response.content.decode()
+    abi.refresh_from_db()
+    assert abi.slug == "abi"
+    cache.clear()  # what a restarted server would compute
+    assert client.get("/rounds/final/ballots.csv").content == ballots
+    # Its other fields can still be edited, and an open round's candidate may be renamed.
+    form = admin_topic_form(abi, body="Edited.", slug="abi")
+    assert admin.post(f"/admin/topics/topic/{abi.pk}/change/", form).status_code == 302
+    gpus = make_round(slug="open", slugs=("cuda",)).candidates.get()
+    form = admin_topic_form(gpus, body=gpus.body, slug="cuda-wheels")
+    assert admin.post(f"/admin/topics/topic/{gpus.pk}/change/", form).status_code == 302
 
 
 def test_a_topic_only_open_or_upcoming_rounds_hold_can_still_be_deleted():

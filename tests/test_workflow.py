@@ -1614,3 +1614,21 @@ def test_a_title_whose_spaces_the_form_collapsed_is_not_a_change_to_merge():
     merged, conflicts = workflow.merge_saved_meanwhile(opened=opened, now=now, text=typed)
     assert conflicts == 0
     assert (merged.title, merged.body) == ("Wheels and SIMD support", "Body, edited.\n")
+
+
+def test_the_admin_refuses_a_topic_under_itself_or_its_own_sub_page_with_a_message():
+    parent = published_topic(slug="native-dependencies")
+    child = published_topic(slug="blas-openmp", parent=parent)
+    grandchild = published_topic(slug="blas-detail", parent=child)
+    maintainer = signed_in(make_maintainer())
+    for under in (parent, child, grandchild):  # itself was a 500 (a CHECK constraint)
+        form = admin_topic_form(parent, body=parent.body, parent=str(under.pk))
+        response = maintainer.post(f"/admin/topics/topic/{parent.pk}/change/", form)
+        assert response.status_code == 200, under.slug
+        assert "cannot be placed under itself or one of its sub-pages" in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.parent is None
+    other = published_topic(slug="gpus")
+    form = admin_topic_form(grandchild, body=grandchild.body, parent=str(other.pk))
+    response = maintainer.post(f"/admin/topics/topic/{grandchild.pk}/change/", form)
+    assert response.status_code == 302  # a real move is still a move

@@ -8,6 +8,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -317,6 +318,35 @@ class Topic(models.Model):
     def is_unpublished_proposal_of(self, user) -> bool:
         """A proposal of `user`'s: its text follows their revisions until it is reviewed."""
         return self.is_proposal and user is not None and self.proposed_by_id == user.pk
+
+    def clean(self) -> None:
+        """A topic is never its own ancestor, and a closed round's candidate keeps its slug."""
+        super().clean()
+        seen: set[int] = set()
+        ancestor = self.parent
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("A topic cannot be placed under itself or one of its sub-pages.")}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if self.pk is not None:
+            from topics.models.voting import closed_rounds_holding
+
+            stored = Topic.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            rounds = closed_rounds_holding([self]) if stored not in (None, self.slug) else None
+            if rounds and rounds.exists():
+                raise ValidationError(
+                    {
+                        "slug": _(
+                            "This topic is a candidate of the closed round “%(round)s”: its "
+                            "slug is in the round's results and published ballot file, which "
+                            "are final. Keep the slug “%(slug)s”."
+                        )
+                        % {"round": rounds.first().title, "slug": stored}
+                    }
+                )
 
     def visible_to(self, user) -> bool:
         """Readers see published topics; drafts only their proposer and editors."""
