@@ -328,6 +328,33 @@ def test_reimport_over_a_site_edit_records_a_new_revision_instead_of_reverting_s
     ]
 
 
+def test_a_reimport_keeps_a_topic_archived_on_the_site_its_note_and_the_home_moved_there(
+    tmp_path,
+):
+    from tests.factories import admin_topic_form, make_maintainer, signed_in
+
+    pages = {"index.md": "# Home\n\nWelcome.", "gpus.md": "# GPUs\n\nfrom the file"}
+    site = make_site(tmp_path, ["index.md", "gpus.md"], pages)
+    call_command("import_mkdocs", str(site), stdout=StringIO())
+    gpus, home = Topic.objects.get(slug="gpus"), Topic.objects.get(is_home=True)
+    maintainer = signed_in(make_maintainer())
+    archived = admin_topic_form(gpus, status="archived", body="ARCHIVED: see the new page.")
+    assert maintainer.post(f"/admin/topics/topic/{gpus.pk}/change/", archived).status_code == 302
+    # The home page moved to another topic (it was an IntegrityError on the next import).
+    Topic.objects.filter(pk=home.pk).update(is_home=False)
+    Topic.objects.filter(pk=gpus.pk).update(is_home=True)
+
+    out = StringIO()
+    call_command("import_mkdocs", str(site), stdout=out, stderr=StringIO())
+    gpus.refresh_from_db()
+    assert gpus.status == Topic.Status.ARCHIVED and gpus.is_home
+    assert not Topic.objects.get(pk=home.pk).is_home
+    assert "kept: gpus.md: /topics/gpus/ stays archived as on the site" in out.getvalue()
+    bodies = list(gpus.revisions.values_list("body", flat=True))
+    assert "ARCHIVED: see the new page." in bodies  # the maintainer's note, in the history
+    assert gpus.body.strip() == "from the file"
+
+
 # Imports run from the command line: each page has the import's render budget, not a web
 # request's, so a busy machine does not cost a page; a runaway page is still stopped.
 

@@ -78,6 +78,8 @@ class ImportReport:
     collisions: list[str] = field(default_factory=list)
     # Imported, but slower to render than an edit or a preview may be on the site.
     slow_pages: list[str] = field(default_factory=list)
+    # What maintainers decided on the site that a re-import leaves as it is.
+    kept: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -298,9 +300,20 @@ class MkDocsImporter:
             ],
             "body": body,
             "summary": str(meta.get("description") or "")[:1000],
-            "is_home": page.path == "index.md",
-            "status": Topic.Status.PUBLISHED,
+            # The site's own choices stay: a topic a maintainer unpublished or archived,
+            # and the home page, which a maintainer may have given to another topic.
+            "is_home": (
+                page.path == "index.md" and not Topic.objects.filter(is_home=True).exists()
+                if created
+                else topic.is_home
+            ),
+            "status": Topic.Status.PUBLISHED if created else topic.status,
         }
+        if not created and topic.status != Topic.Status.PUBLISHED:
+            self.report.kept.append(
+                f"{page.path}: /topics/{topic.slug}/ stays {topic.get_status_display().lower()} "
+                "as on the site; its text from the file is stored as a revision"
+            )
         # A page without `tags:` keeps the tags maintainers gave it on the site.
         tags_before = [] if created else sorted(topic.tags.names())
         tags = self._tags(meta, page.path) if "tags" in meta else tags_before

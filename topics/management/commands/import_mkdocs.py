@@ -109,6 +109,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(f"URL collision: {collision}"))
         for slow in report.slow_pages:
             self.stderr.write(self.style.WARNING(f"slow to render: {slow}"))
+        for kept in report.kept:
+            self.stdout.write(f"kept: {kept}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {report.pages} pages ({report.pages_created} new, "
