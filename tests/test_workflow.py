@@ -1632,3 +1632,29 @@ def test_the_admin_refuses_a_topic_under_itself_or_its_own_sub_page_with_a_messa
     form = admin_topic_form(grandchild, body=grandchild.body, parent=str(other.pk))
     response = maintainer.post(f"/admin/topics/topic/{grandchild.pk}/change/", form)
     assert response.status_code == 302  # a real move is still a move
+
+
+def test_a_published_revision_cannot_be_deleted_in_the_admin_but_a_spam_suggestion_can():
+    topic = published_topic(body="Readers' text.")
+    current = topic.current_revision
+    spam = workflow.suggest_edit(
+        author=make_stakeholder(),
+        topic=topic,
+        base=current,
+        text=workflow.Text(topic.title, "", "Buy now."),
+        message="spam",
+    )
+    admin = signed_in(make_maintainer())
+    assert (
+        admin.post(f"/admin/topics/revision/{current.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    response = admin.post(
+        "/admin/topics/revision/",
+        {"action": "delete_selected", "_selected_action": [str(current.pk)], "post": "yes"},
+    )
+    assert response.status_code in {200, 403}
+    topic.refresh_from_db()
+    assert topic.current_revision == current  # the text readers see is still in the history
+    response = admin.post(f"/admin/topics/revision/{spam.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Revision.objects.filter(pk=spam.pk).exists()

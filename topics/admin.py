@@ -300,6 +300,25 @@ class RevisionAdmin(admin.ModelAdmin):
         # decisions go through the actions, the review page and its merge, never edits.
         return False if obj is not None else super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A published revision is what readers saw (the current one is their text): history.
+        # A suggestion never published may go, as moderation (spam, a mistake).
+        if obj is not None and obj.status == Revision.Status.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(revision.status == Revision.Status.PUBLISHED for revision in objs):
+            perms_needed = {*perms_needed, "published revisions (the history readers saw)"}
+        return deleted, counts, perms_needed, protected
+
+    def delete_queryset(self, request, queryset) -> None:
+        """ "Delete selected" never touches a published revision."""
+        if queryset.filter(status=Revision.Status.PUBLISHED).exists():
+            raise PermissionDenied("Published revisions are the topic's history: kept.")
+        super().delete_queryset(request, queryset)
+
     @admin.display(description="written before the latest version", boolean=True)
     def behind(self, revision: Revision) -> bool:
         return revision.is_open and workflow.is_behind(revision)
