@@ -101,6 +101,19 @@ def test_topics_written_on_the_site_export_with_their_nesting(tmp_path):
     assert [t[1:] for t in after["topics"]] == [t[1:] for t in before["topics"]]
 
 
+def test_an_export_names_each_published_page_it_leaves_out_under_an_archived_parent(tmp_path):
+    section = make_section(title="Guides", slug="guides")
+    parent = make_topic(slug="parent", title="Parent", section=section, status="archived")
+    make_topic(slug="child", title="Child", section=section, parent=parent)
+    make_topic(slug="alone", title="Alone", order=99)
+    out, err = StringIO(), StringIO()
+    call_command("export_mkdocs", str(tmp_path / "out"), stdout=out, stderr=err)
+    assert "Exported 1 pages" in out.getvalue()
+    assert "left out: /topics/child/ is published, but its parent /topics/parent/ is archived" in (
+        err.getvalue()
+    )
+
+
 def test_export_refuses_a_folder_that_holds_a_project(tmp_path):
     (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
     with pytest.raises(CommandError, match="already holds a MkDocs project"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -35,6 +35,9 @@ MARKDOWN_EXTENSIONS = [
 class ExportReport:
     pages: int = 0
     images: int = 0
+    # Published topics with no place in the navigation (under a parent that is not
+    # published), so not in the project: a re-import would not bring them back.
+    left_out: list[str] = field(default_factory=list)
 
 
 def page_path(topic: Topic, parent_path: str | None, has_children: bool) -> str:
@@ -105,7 +108,17 @@ class MkDocsExporter:
         images = list(Image.objects.all())
         self.image_paths = {image.file.name: self._image_path(image) for image in images}
         topics = list(Topic.objects.published().select_related("section").prefetch_related("tags"))
+        self.written: set[int] = set()
         nav = [self._nav_entry(entry) for entry in build_nav(topics)]
+        for topic in topics:
+            if topic.pk not in self.written:
+                parent = Topic.objects.filter(pk=topic.parent_id).first()
+                why = (
+                    f"its parent /topics/{parent.slug}/ is {parent.get_status_display().lower()}"
+                    if parent
+                    else "it has no place in the navigation"
+                )
+                self.report.left_out.append(f"/topics/{topic.slug}/ is published, but {why}")
         config = {"site_name": self.site_name, **self._identity_config()}
         config |= {
             "theme": {"name": "material"},
@@ -162,6 +175,7 @@ class MkDocsExporter:
         body = relative_media_links(topic.body, path, self.image_paths)
         file.write_text(page_text(topic, body), encoding="utf-8")
         self.report.pages += 1
+        self.written.add(topic.pk)
 
     @staticmethod
     def _image_path(image: Image) -> str:

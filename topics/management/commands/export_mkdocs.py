@@ -20,6 +20,8 @@ class Command(BaseCommand):
                 f"{directory} already holds a MkDocs project; choose an empty folder."
             )
         report = MkDocsExporter(directory, site_name=site_name).run()
+        for left_out in report.left_out:
+            self.stderr.write(self.style.WARNING(f"left out: {left_out}"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Exported {report.pages} pages and {report.images} images to {directory}."
