@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A renamed topic's old addresses: a 404 there becomes a 301 to the new slug.
+    "topics.middleware.OldTopicAddressMiddleware",
     # Sign-in, password and admin writes limited by URL name; every refusal a 429 page.
     "topics.rate_limits.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -13,13 +13,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
+    admin_topic_form,
     cite,
     count_queries,
+    make_maintainer,
     make_reference,
     make_revision,
     make_section,
     make_topic,
     nav_links_marked_current,
+    published_topic,
+    signed_in,
 )
 from topics.models import Citation, Reference, Topic
 
@@ -374,3 +378,38 @@ def test_a_long_reference_list_links_its_pages(client, settings):
     assert "Page 1 of 2" in first and 'href="?page=2"' in first
     second = client.get("/references/?page=2").content.decode()
     assert "Page 2 of 2" in second and 'href="?page=1"' in second
+
+
+def test_a_renamed_topics_old_addresses_redirect_to_its_new_ones(client):
+    """Bookmarks, links from elsewhere and feed readers keep working after a rename."""
+    topic = published_topic(slug="gpu-wheels", title="GPU wheels")
+    maintainer = signed_in(make_maintainer())
+    renamed = admin_topic_form(topic, body=topic.body, slug="gpus")
+    assert maintainer.post(f"/admin/topics/topic/{topic.pk}/change/", renamed).status_code == 302
+
+    response = client.get("/topics/gpu-wheels/")
+    assert response.status_code == 301 and response["Location"] == "/topics/gpus/"
+    response = client.get("/topics/gpu-wheels/history/?page=1")
+    assert response.status_code == 301 and response["Location"] == "/topics/gpus/history/?page=1"
+    assert client.get("/topics/gpus/").status_code == 200
+    assert client.post("/topics/gpu-wheels/follow/").status_code != 301  # only reading
+
+    # A new topic may take the old slug: it is then that topic's address.
+    published_topic(slug="gpu-wheels", title="GPU wheels, the new page")
+    assert client.get("/topics/gpu-wheels/").status_code == 200
+    # Renamed back, the topic's old address is live again: no redirect loop.
+    other = Topic.objects.get(slug="gpus")
+    other.slug = "gpus-2"
+    other.save()
+    assert client.get("/topics/gpus/").status_code == 301
+    other.slug = "gpus"
+    other.save()
+    assert client.get("/topics/gpus/").status_code == 200
+    assert client.get("/topics/gpus-2/")["Location"] == "/topics/gpus/"
+
+
+def test_an_unpublished_topics_new_slug_is_not_revealed_by_its_old_address(client):
+    topic = published_topic(slug="secret-plans")
+    topic.slug, topic.status = "renamed-plans", Topic.Status.DRAFT
+    topic.save()
+    assert client.get("/topics/secret-plans/").status_code == 404

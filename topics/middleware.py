@@ -7,7 +7,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import MiddlewareNotUsed, TooManyFieldsSent, ValidationError
 from django.core.signing import BadSignature
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+)
 
 from kb.db_router import PIN_COOKIE, PIN_SALT, reading_replica, replica_configured, replica_down
 from topics.page_cache import is_anonymous
@@ -163,3 +168,38 @@ def _out_of_range_filter(request: HttpRequest) -> HttpResponse | None:
                         "A number in this address is out of range: nothing can match it."
                     )
     return None
+
+
+OLD_TOPIC_PATH = re.compile(r"^/topics/(?P<slug>[-a-zA-Z0-9_]+)/(?P<rest>.*)$")
+
+
+class OldTopicAddressMiddleware:
+    """Redirect (301) any page of a renamed topic from its old slug to its new one.
+
+    Only a request that found nothing (a 404) is looked at, so a live topic's
+    pages cost nothing more; only published topics are followed (a draft's
+    new slug is not revealed), and only for GET and HEAD.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        if response.status_code != 404 or request.method not in ("GET", "HEAD"):
+            return response
+        match = OLD_TOPIC_PATH.match(request.path_info)
+        if match is None:
+            return response
+        from topics.models import OldTopicAddress, Topic
+
+        old = (
+            OldTopicAddress.objects.filter(slug=match["slug"], topic__status=Topic.Status.PUBLISHED)
+            .select_related("topic")
+            .first()
+        )
+        if old is None or old.topic.slug == match["slug"]:
+            return response
+        query = request.META.get("QUERY_STRING", "")
+        target = f"/topics/{old.topic.slug}/{match['rest']}" + (f"?{query}" if query else "")
+        return HttpResponsePermanentRedirect(request.META.get("SCRIPT_NAME", "") + target)

@@ -284,8 +284,23 @@ class Topic(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        """Save; a new slug keeps the old address working (OldTopicAddress)."""
+        old = getattr(self, "_stored_slug", None)
+        super().save(*args, **kwargs)
+        if old and old != self.slug:
+            OldTopicAddress.objects.filter(slug=self.slug).delete()  # the new one is live
+            OldTopicAddress.objects.update_or_create(slug=old, defaults={"topic": self})
+        self._stored_slug = self.slug
+
     def get_absolute_url(self) -> str:
         return reverse("topic_detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        topic = super().from_db(db, field_names, values)
+        topic._stored_slug = topic.__dict__.get("slug")  # to keep the old address on a rename
+        return topic
 
     @property
     def reviewed_at(self):
@@ -392,6 +407,24 @@ def source_path_urls() -> dict[str, str]:
 
 
 IMPORTED_MEDIA_DIR = "kb"
+
+
+class OldTopicAddress(models.Model):
+    """A slug a topic had before a maintainer renamed it: its addresses redirect to the topic.
+
+    Readers' bookmarks, links from other sites and feeds keep working for years
+    (topics.middleware.OldTopicAddressMiddleware answers each with a 301).
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="old_addresses")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "old topic addresses"
+
+    def __str__(self) -> str:
+        return f"/topics/{self.slug}/ → /topics/{self.topic.slug}/"
 
 
 class ReferenceQuerySet(ContentQuerySet):
