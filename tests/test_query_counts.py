@@ -50,7 +50,7 @@ TABLE = [
     ("anonymous", "/sitemap.xml", 6),
     ("anonymous", "/rounds/", 3),
     ("anonymous", "/rounds/closed/", 4),
-    ("anonymous", "/rounds/closed/results/", 4),
+    ("anonymous", "/rounds/closed/results/", 5),  # the ballots the file's hash is of
     ("anonymous", "/rounds/verify/", 1),
     ("anonymous", "/api/topics/", 3),
     ("anonymous", "/api/topics/abi/", 4),

@@ -442,6 +442,53 @@ def test_a_group_name_that_a_spreadsheet_would_run_is_escaped_in_the_csv(client)
     ) == {hostile}
 
 
+def test_ballots_imported_into_a_closed_round_later_change_its_file_and_hash(client):
+    make_round(slug="vote", slugs=("abi", "gpus"), state="closed")  # closed before any vote
+    before = client.get("/rounds/vote/ballots.csv").content
+    assert before.count(b"\n") == 1  # the header alone
+    rows = [("v1", "g", "abi > gpus"), ("v2", "g", "gpus > abi")]
+    import_ballots(text=csv_text(rows), round_slug="vote")
+    after = client.get("/rounds/vote/ballots.csv").content
+    assert after.count(b"\n") == 3  # it was still the empty file, with its hash
+    assert hashlib.sha256(after).hexdigest() in client.get("/rounds/vote/results/").content.decode()
+
+
+def test_a_published_file_holding_a_blank_ballot_imports_again(client):
+    """A ballot that ranked only a candidate removed from the round is blank: the file
+    says so with an empty ranking, and a recount must read its own published file."""
+    round_ = make_round(slug="vote", slugs=("abi", "gpus", "simd"))
+    ids = dict(round_.candidates.values_list("slug", "pk"))
+    add_ballots(round_, [[[ids["abi"]], [ids["gpus"]]], [[ids["simd"]]]], group="Educators")
+    round_.candidates.remove(ids["simd"])
+    Round.objects.filter(pk=round_.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    text = client.get("/rounds/vote/ballots.csv").content.decode()
+    assert [row[2] for row in csv.reader(io.StringIO(text))][1:] == ["abi > gpus", ""]
+    import_ballots(text=text, round_slug="recount", **SURVEY_2022)
+    recounted = Ballot.objects.filter(round__slug="recount").values_list("ranking", flat=True)
+    assert sorted(recounted) == [[], [[ids["abi"]], [ids["gpus"]]]]
+
+
+def test_an_open_round_cannot_be_given_a_past_closing_time_in_the_admin():
+    """It would be closed before ballots already cast, with the candidates that same save
+    sets; "Close now" closes it at this moment."""
+    round_ = make_round(slug="vote", slugs=("abi", "gpus"))
+    admin = signed_in(make_maintainer())
+    past = timezone.localtime() - timedelta(days=30)
+    form = {
+        "title": round_.title,
+        "slug": round_.slug,
+        "description": "",
+        "candidates": [str(pk) for pk in round_.candidates.values_list("pk", flat=True)],
+        "opens_at_0": (past - timedelta(days=1)).strftime("%Y-%m-%d"),
+        "opens_at_1": "10:00:00",
+        "closes_at_0": past.strftime("%Y-%m-%d"),
+        "closes_at_1": "10:00:00",
+    }
+    response = admin.post(f"/admin/topics/round/{round_.pk}/change/", form)
+    assert response.status_code == 200 and "use the “Close now” action" in response.content.decode()
+    assert Round.objects.get(pk=round_.pk).state == Round.State.OPEN
+
+
 def test_a_demo_account_votes_only_in_demo_rounds():
     real = make_round(slug="real", slugs=("abi", "gpus"))
     demo_voter = verified("demo-dana")

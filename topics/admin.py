@@ -551,8 +551,9 @@ class RoundAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">results</a>', reverse("round_results", args=[round_.slug]))
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # A closed round's page is view-only: every field read-only, no Save button.
-        if obj is not None and obj.is_closed:
+        # A closed round's page is view-only: every field read-only, no Save button. As
+        # stored: a form that was refused a past closing time still shows its message.
+        if obj is not None and Round.objects.closed().filter(pk=obj.pk).exists():
             return False
         return super().has_change_permission(request, obj)
 

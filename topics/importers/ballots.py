@@ -161,7 +161,9 @@ def parse_ballots_csv(text: str) -> list[ParsedBallot]:
             continue
         voters[voter] = line
         try:
-            parsed_ranking = ranking.parse_ranking(text_ranking)
+            # An empty ranking is a blank ballot: one that ranked none of the candidates
+            # left in the round (a published file holds one when a candidate was removed).
+            parsed_ranking = ranking.parse_ranking(text_ranking) if text_ranking else ()
         except ranking.RankingSyntaxError as exc:
             errors.append(f"line {line}: {exc}")
             continue

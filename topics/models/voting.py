@@ -106,6 +106,17 @@ class Round(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("A round must close after it opens.")})
+        if self.pk and self.closes_at and self.closes_at <= timezone.now():
+            # It would be closed as of a moment before ballots already cast, with the
+            # candidates this same save sets: "Close now" closes it at this moment.
+            raise ValidationError(
+                {
+                    "closes_at": _(
+                        "A round cannot be given a closing time in the past: use the "
+                        "“Close now” action to close it at once."
+                    )
+                }
+            )
 
 
 def closed_rounds_holding(topics) -> RoundQuerySet:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
@@ -158,7 +159,10 @@ def ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 def ballots_file(round_: Round) -> bytes:
     """The published ballots CSV of a closed round: the same bytes every time (cached)."""
-    key = f"ballots-csv:v2:{round_.pk}:{round_.closes_at.timestamp()}"
+    # Ballots imported into a closed round later (import_ballots) make a new file.
+    ballots = round_.ballots.aggregate(count=Count("pk"), last=Max("pk"))
+    key = f"ballots-csv:v3:{round_.pk}:{round_.closes_at.timestamp()}"
+    key += f":{ballots['count']}:{ballots['last']}"
     data = cache.get(key)
     if data is None:
         text = export_ballots_csv(round_, group_names=voting.group_labels(round_))
