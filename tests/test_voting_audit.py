@@ -501,3 +501,37 @@ def test_a_demo_account_votes_only_in_demo_rounds():
     demo.refresh_from_db()
     voting.cast_ballot(round_=demo, voter=demo_voter, groups=[[demo.candidates.first().pk]])
     assert demo.ballots.count() == 1
+
+
+def test_renaming_a_group_during_a_round_keeps_its_ballots_together():
+    round_ = make_round(slug="vote", slugs=("abi", "gpus"))
+    ids = dict(round_.candidates.values_list("slug", "pk"))
+    for name in ("ada", "bo"):
+        voting.cast_ballot(round_=round_, voter=verified(name), groups=[[ids["abi"]]])
+    group = StakeholderGroup.objects.get(slug="hardware-vendors")
+    admin = signed_in(make_maintainer())
+    form = {"name": "Hardware makers", "slug": group.slug, "order": str(group.order)}
+    response = admin.post(f"/admin/topics/stakeholdergroup/{group.pk}/change/", form)
+    assert response.status_code == 302
+    voting.cast_ballot(round_=round_, voter=verified("cy"), groups=[[ids["gpus"]]])
+    names = set(round_.ballots.values_list("group_name", flat=True))
+    assert names == {"Hardware makers"}  # one group, not two
+
+
+def test_a_closed_rounds_participation_keeps_its_snapshot_after_a_group_is_renamed():
+    round_ = make_round(slug="vote", slugs=("abi", "gpus"))
+    ids = dict(round_.candidates.values_list("slug", "pk"))
+    voting.cast_ballot(round_=round_, voter=verified("ada"), groups=[[ids["abi"]]])
+    for name in ("bo", "cy"):  # verified, eligible, did not vote: "Other groups"
+        verified(name, group_slug="educators-community")
+    voting.close_round_now(round_=round_, by=make_maintainer())
+    round_.refresh_from_db()
+
+    def others() -> int | None:
+        cache.clear()  # what another process, or one restarted, computes
+        results = voting.round_results(round_)
+        return next(g.eligible for g in results.groups if g.name == voting.OTHER_GROUPS)
+
+    before = others()
+    StakeholderGroup.objects.filter(slug="educators-community").update(name="Educators")
+    assert others() == before

@@ -414,7 +414,9 @@ def _compute(round_: Round, rows: list[tuple[list, str]] | None = None) -> Round
 def _participation(round_: Round, tally: ranking.Tally, least: int) -> list[GroupParticipation]:
     eligible = eligibility(round_)
     names = list(StakeholderGroup.objects.values_list("name", flat=True))
-    names += sorted(set(tally.groups) - set(names) - {OTHER_GROUPS})
+    # A closed round's snapshot keeps the names groups had then: a group renamed since
+    # still counts among "Other groups" by its old name.
+    names += sorted((set(tally.groups) | set(eligible or {})) - set(names) - {OTHER_GROUPS})
     shown, others = [], []
     for name in names:
         if name in tally.groups and name != OTHER_GROUPS:
@@ -447,6 +449,19 @@ def _participation(round_: Round, tally: ranking.Tally, least: int) -> list[Grou
     for row in rows:
         row.eligible = row.eligible or None  # unknown rather than "0 eligible"
     return rows
+
+
+def group_renamed(*, old: str, new: str) -> int:
+    """A stakeholder group was renamed: ballots of rounds not yet closed follow it.
+
+    Ballots carry their group's name; without this, a rename during a round split the
+    group in two (the later ballots under the new name). A closed round's ballots
+    are final and keep the name the group had then. Returns the ballots moved.
+    """
+    if old == new:
+        return 0
+    still_open = Round.objects.exclude(pk__in=Round.objects.closed())
+    return Ballot.objects.filter(round__in=still_open, group_name=old).update(group_name=new)
 
 
 def eligibility(round_: Round) -> dict[str, int] | None:
