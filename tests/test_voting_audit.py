@@ -535,3 +535,15 @@ def test_a_closed_rounds_participation_keeps_its_snapshot_after_a_group_is_renam
     before = others()
     StakeholderGroup.objects.filter(slug="educators-community").update(name="Educators")
     assert others() == before
+
+
+def test_demo_accounts_count_as_eligible_only_in_demo_rounds():
+    real = make_round(slug="real", slugs=("abi",))
+    demo = make_round(slug="demo", slugs=("abi",))
+    Round.objects.filter(pk=demo.pk).update(is_demo=True)
+    demo.refresh_from_db()
+    verified("vera", group_slug="educators-community")
+    dana = verified("demo-dana", group_slug="educators-community")
+    Profile.objects.filter(user=dana).update(is_demo=True)
+    assert voting.eligibility(real)["Educators and community"] == 1  # Dana cannot vote there
+    assert voting.eligibility(demo)["Educators and community"] == 2

@@ -472,16 +472,21 @@ def eligibility(round_: Round) -> dict[str, int] | None:
     if round_.imported:
         return None
     if not round_.is_closed:
-        return current_eligibility()
+        return current_eligibility(round_)
     snapshot_eligibility(round_)
     return dict(round_.eligibility.values_list("group_name", "eligible"))
 
 
-def current_eligibility() -> dict[str, int]:
+def current_eligibility(round_: Round) -> dict[str, int]:
+    """Verified stakeholders per group who may vote in `round_` now (demo accounts vote
+    only in demo rounds, so they count only there)."""
+    could_vote = Q(members__verified_at__isnull=False)
+    if not round_.is_demo:
+        could_vote &= Q(members__is_demo=False)
     return dict(
-        StakeholderGroup.objects.annotate(
-            verified=Count("members", filter=Q(members__verified_at__isnull=False))
-        ).values_list("name", "verified")
+        StakeholderGroup.objects.annotate(verified=Count("members", filter=could_vote)).values_list(
+            "name", "verified"
+        )
     )
 
 
@@ -492,7 +497,7 @@ def snapshot_eligibility(round_: Round) -> None:
     RoundEligibility.objects.bulk_create(
         [
             RoundEligibility(round=round_, group_name=name, eligible=count)
-            for name, count in current_eligibility().items()
+            for name, count in current_eligibility(round_).items()
         ],
         ignore_conflicts=True,
     )
