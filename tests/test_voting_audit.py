@@ -547,3 +547,20 @@ def test_demo_accounts_count_as_eligible_only_in_demo_rounds():
     Profile.objects.filter(user=dana).update(is_demo=True)
     assert voting.eligibility(real)["Educators and community"] == 1  # Dana cannot vote there
     assert voting.eligibility(demo)["Educators and community"] == 2
+
+
+def test_a_draft_or_archived_topic_is_never_made_a_candidate_whose_title_results_show(client):
+    """A round's results show its candidates' titles to everyone."""
+    make_topic(slug="abi", title="ABI issues")
+    make_topic(slug="secret-plans", title="Secret plans", status="draft")
+    make_topic(slug="old", status="archived")
+    rows = [("v1", "g", "abi > secret-plans > old")]
+    with pytest.raises(BallotFileError) as refused:
+        import_ballots(text=csv_text(rows), round_slug="survey", **SURVEY_2022)
+    assert "topic 'secret-plans' is draft, not published" in str(refused.value.errors)
+    assert "topic 'old' is archived, not published" in str(refused.value.errors)
+    assert not Round.objects.filter(slug="survey").exists()
+
+    admin = signed_in(make_maintainer())
+    page = admin.get("/admin/topics/round/add/").content.decode()
+    assert "ABI issues" in page and "Secret plans" not in page  # the candidates offered

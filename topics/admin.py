@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -547,6 +547,17 @@ class RoundAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(ballot_total=Count("ballots"))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Results show candidates' titles to everyone: drafts and archived topics are not
+        # offered (a candidate already chosen stays listed, so a save keeps it).
+        if db_field.name == "candidates":
+            offered = Q(status=Topic.Status.PUBLISHED)
+            round_id = request.resolver_match.kwargs.get("object_id")
+            if round_id is not None and str(round_id).isdigit():
+                offered |= Q(rounds__pk=int(round_id))
+            kwargs["queryset"] = Topic.objects.filter(offered).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="ballots", ordering="ballot_total")
     def ballot_count(self, round_: Round) -> int:

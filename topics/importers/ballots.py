@@ -241,6 +241,15 @@ def import_ballots(
     ]
     round_ = Round.objects.filter(slug=round_slug).first()
     created = round_ is None
+    if created:
+        # A new round's candidates are the topics named; results show their titles to
+        # everyone, so a draft or an archived topic would leak: only published ones.
+        errors += [
+            f"topic {slug!r} is {topics[slug].get_status_display().lower()}, not published: "
+            "publish it, or leave it out of the file"
+            for slug in named
+            if slug in topics and not topics[slug].is_published
+        ]
     if round_ is not None:
         if round_.ballots.exists():
             errors.append(f"round {round_slug!r} already has ballots; a round is counted once")
