@@ -143,17 +143,23 @@ def published_topic(*, tags: list[str] | None = None, **overrides) -> Topic:
     return create_published_topic(topic=_topic(**overrides), tags=tags or (), message="First")
 
 
-def publish_body(topic: Topic, body: str, editor, *, tags: str = "", message: str = "m") -> None:
-    """A new body (and `tags`) for `topic`, suggested from its published text and published
-    by `editor`, title and summary kept: another editor's publish, as a test meets it."""
-    topic.refresh_from_db()
-    edit = workflow.suggest_edit(
-        author=None,
+def suggestion(topic: Topic, body: str, *, author=None, tags: str = "", message: str = "m"):
+    """`author`'s suggested new body for `topic`, written from its published text (title
+    and summary kept), waiting for review."""
+    return workflow.suggest_edit(
+        author=author,
         topic=topic,
         base=topic.current_revision,
         text=workflow.Text(topic.title, topic.summary, body, tags),
         message=message,
     )
+
+
+def publish_body(topic: Topic, body: str, editor, *, tags: str = "", message: str = "m") -> None:
+    """A new body (and `tags`) for `topic`, suggested from its published text and published
+    by `editor`, title and summary kept: another editor's publish, as a test meets it."""
+    topic.refresh_from_db()
+    edit = suggestion(topic, body, tags=tags, message=message)
     workflow.publish_revision(revision=edit, by=editor)
 
 

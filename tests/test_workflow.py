@@ -23,6 +23,7 @@ from tests.factories import (
     published_topic,
     resubmitted,
     signed_in,
+    suggestion,
 )
 from topics.models import (
     Feedback,
@@ -897,13 +898,7 @@ def test_a_suggestion_published_on_a_topic_a_maintainer_took_offline_keeps_their
     suggestion merges with them; and the topic stays offline until a maintainer says."""
     topic = published_topic(slug="wheels", body="Line one.\n\nLine two.\n")
     ada = make_stakeholder("ada")
-    suggestion = workflow.suggest_edit(
-        author=ada,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Line one, by Ada.\n\nLine two.\n"),
-        message="Ada's",
-    )
+    suggested = suggestion(topic, "Line one, by Ada.\n\nLine two.\n", author=ada)
     maintainer = signed_in(make_maintainer())
     rework = admin_topic_form(topic, status=status, body="Line one.\n\nLine two, reworked.\n")
     response = maintainer.post(f"/admin/topics/topic/{topic.pk}/change/", rework)
@@ -911,10 +906,10 @@ def test_a_suggestion_published_on_a_topic_a_maintainer_took_offline_keeps_their
     assert topic.revisions.filter(body__contains="reworked").exists()  # in the history
 
     editor = signed_in(make_editor())
-    page = editor.get(f"/review/revisions/{suggestion.pk}/").content.decode()
+    page = editor.get(f"/review/revisions/{suggested.pk}/").content.decode()
     assert "Suggested change" in page and f"This topic is {status}" in page
     assert (
-        editor.post(f"/review/revisions/{suggestion.pk}/", {"action": "publish"}).status_code == 302
+        editor.post(f"/review/revisions/{suggested.pk}/", {"action": "publish"}).status_code == 302
     )
     topic.refresh_from_db()
     assert topic.body.strip() == "Line one, by Ada.\n\nLine two, reworked."
@@ -1158,13 +1153,7 @@ def test_forged_revision_ids_are_404_or_a_form_error():
     assert "does not exist" in response.content.decode()
     assert stakeholder.get(f"/suggestions/{topic.current_revision_id}/revise/").status_code == 404
     # No version, a zero, or a version nobody published is no starting point either.
-    pending = workflow.suggest_edit(
-        author=None,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text(topic.title, "", "Pending."),
-        message="m",
-    )
+    pending = suggestion(topic, "Pending.")
     for forged in ("", "0", str(pending.pk)):
         form = edit_form(topic, body="Kept as typed.", base=forged)
         response = stakeholder.post(f"/topics/{topic.slug}/suggest/", form)
@@ -1192,17 +1181,11 @@ def test_revising_a_suggestion_never_replaces_the_text_of_a_topic_set_back_to_dr
     revised meanwhile, stays a suggestion. Only a proposal's own draft follows its revisions."""
     topic = published_topic(title="Wheels", body="Reviewed text.")
     ada = make_stakeholder("ada")
-    suggestion = workflow.suggest_edit(
-        author=ada,
-        topic=topic,
-        base=topic.current_revision,
-        text=workflow.Text("Wheels", "", "Ada's first try."),
-        message="m",
-    )
+    suggested = suggestion(topic, "Ada's first try.", author=ada)
     topic.status = Topic.Status.DRAFT
     topic.save(update_fields=["status"])
     response = signed_in(ada).post(
-        f"/suggestions/{suggestion.pk}/revise/",
+        f"/suggestions/{suggested.pk}/revise/",
         {"title": "HIJACKED", "summary": "", "tags": "", "body": "Unreviewed.", "message": "m2"},
     )
     assert response.status_code == 302
@@ -1637,13 +1620,7 @@ def test_the_admin_refuses_a_topic_under_itself_or_its_own_sub_page_with_a_messa
 def test_a_published_revision_cannot_be_deleted_in_the_admin_but_a_spam_suggestion_can():
     topic = published_topic(body="Readers' text.")
     current = topic.current_revision
-    spam = workflow.suggest_edit(
-        author=make_stakeholder(),
-        topic=topic,
-        base=current,
-        text=workflow.Text(topic.title, "", "Buy now."),
-        message="spam",
-    )
+    spam = suggestion(topic, "Buy now.", author=make_stakeholder(), message="spam")
     admin = signed_in(make_maintainer())
     assert (
         admin.post(f"/admin/topics/revision/{current.pk}/delete/", {"post": "yes"}).status_code
