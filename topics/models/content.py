@@ -349,7 +349,7 @@ class Topic(models.Model):
         if self.pk is not None:
             from topics.models.voting import closed_rounds_holding
 
-            stored = Topic.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            stored = getattr(self, "_stored_slug", None)  # as loaded (from_db)
             rounds = closed_rounds_holding([self]) if stored not in (None, self.slug) else None
             if rounds and rounds.exists():
                 raise ValidationError(
